@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs the real programs the tests talk to (see shared/reference/test-peers.md).
+# Idempotent: skips what is already there.
+set -euo pipefail
+need=()
+command -v qemu-img >/dev/null || need+=(qemu-utils)
+command -v kubectl >/dev/null || need+=(kubectl)
+if [ ${#need[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}"
+fi
+qemu-img --version | head -1

@@ -1,0 +1,4 @@
+//! ferry-core: the API types of every kind ferry serves or writes, and the
+//! Forklift rules users meet before any migration runs (names, templates,
+//! PVC sizing, storage defaults). Pure: no I/O.
+#![forbid(unsafe_code)]

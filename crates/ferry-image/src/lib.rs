@@ -1,0 +1,10 @@
+//! ferry-image: bytes ([`Storage`]) and the disk image formats read from them
+//! ([`Image`]). A format answers "where does guest range R live"; the copy
+//! engine (`ferry-copy`) asks for extents and moves only data.
+pub mod error;
+pub mod image;
+pub mod storage;
+
+pub use error::{Error, ErrorKind, Result};
+pub use image::{Extent, ExtentKind, Image, ImageInfo};
+pub use storage::Storage;

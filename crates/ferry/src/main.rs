@@ -1,0 +1,43 @@
+//! The `ferry` binary: one CLI for validation, disk conversion, the embedded
+//! API server and migrations. Each subcommand lives in `cmd/<name>.rs` and
+//! exposes `Args` plus `run(args) -> anyhow::Result<()>`.
+#![forbid(unsafe_code)]
+
+mod cmd;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// Migrate virtual machines into KubeVirt, speaking Forklift's API.
+#[derive(Debug, Parser)]
+#[command(name = "ferry", version, about, propagate_version = true)]
+struct Cli {
+    /// Log filter (also RUST_LOG), e.g. `info`, `ferry=debug`.
+    #[arg(long, global = true, env = "FERRY_LOG", default_value = "warn")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print a shell completion script.
+    Completions(cmd::completions::Args),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&cli.log))
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
