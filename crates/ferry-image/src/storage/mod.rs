@@ -63,3 +63,6 @@ pub trait Storage: Send + Sync {
         "storage".to_string()
     }
 }
+
+mod file;
+pub use file::FileStorage;

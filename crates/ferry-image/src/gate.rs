@@ -1,0 +1,160 @@
+//! The open gate: decides whether a file *named inside an image* (a qcow2
+//! backing file, a VMDK extent, an OVF file reference) may be opened. Images
+//! are untrusted, so by default only files inside the directory of the image
+//! that names them (after resolving `..` and symlinks) are allowed, and chains
+//! are capped at [`Gate::max_depth`].
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Maximum backing-chain / extent nesting depth by default.
+pub const DEFAULT_MAX_DEPTH: u32 = 16;
+
+/// Policy for implicit opens. Build with [`Gate::default`] (own directory
+/// only) and widen with [`Gate::allow_dir`] or [`Gate::deny_all`].
+#[derive(Debug, Clone)]
+pub struct Gate {
+    extra_dirs: Vec<PathBuf>,
+    deny_all: bool,
+    /// The deepest chain allowed (an image with no backing file is depth 0).
+    pub max_depth: u32,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Self {
+            extra_dirs: Vec::new(),
+            deny_all: false,
+            max_depth: DEFAULT_MAX_DEPTH,
+        }
+    }
+}
+
+impl Gate {
+    /// Refuse every implicit open (for images that must stand alone).
+    pub fn deny_all() -> Self {
+        Self {
+            deny_all: true,
+            ..Self::default()
+        }
+    }
+
+    /// Also allow files under `dir`.
+    pub fn allow_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.extra_dirs.push(dir.into());
+        self
+    }
+
+    /// Resolve `name` (as written in the image at `parent`) to a path that may
+    /// be opened, or refuse with an error that names both files. `depth` is
+    /// the depth the new file would have in the chain.
+    pub fn resolve(&self, parent: &Path, name: &str, depth: u32) -> Result<PathBuf> {
+        if depth > self.max_depth {
+            return Err(Error::new(
+                ErrorKind::Limit,
+                format!(
+                    "{} names {name:?} at chain depth {depth}, deeper than the limit of {}",
+                    parent.display(),
+                    self.max_depth
+                ),
+            ));
+        }
+        if self.deny_all {
+            return Err(Error::new(
+                ErrorKind::Refused,
+                format!(
+                    "{} names the file {name:?}, and opening files named inside images is not allowed here",
+                    parent.display()
+                ),
+            ));
+        }
+        if name.is_empty() || name.contains('\0') || name.contains("://") {
+            return Err(Error::new(
+                ErrorKind::Refused,
+                format!(
+                    "{} names {name:?}, which is not a plain file name",
+                    parent.display()
+                ),
+            ));
+        }
+        let base = parent.parent().unwrap_or(Path::new("."));
+        let candidate = base.join(name);
+        let canonical = candidate.canonicalize().map_err(|e| {
+            Error::io(
+                format!(
+                    "{} names {name:?}, which cannot be opened ({})",
+                    parent.display(),
+                    candidate.display()
+                ),
+                e,
+            )
+        })?;
+        let own = base.canonicalize().map_err(|e| {
+            Error::io(
+                format!("cannot resolve the directory of {}", parent.display()),
+                e,
+            )
+        })?;
+        let allowed = std::iter::once(own)
+            .chain(self.extra_dirs.iter().filter_map(|d| d.canonicalize().ok()))
+            .any(|dir| canonical.starts_with(&dir));
+        if !allowed {
+            return Err(Error::new(
+                ErrorKind::Refused,
+                format!(
+                    "{} names {name:?} ({}), which is outside the image's directory; allow that directory explicitly if you trust the image",
+                    parent.display(),
+                    canonical.display()
+                ),
+            ));
+        }
+        Ok(canonical)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_file_in_own_dir_is_allowed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("base.img"), b"x").unwrap();
+        let top = dir.path().join("top.qcow2");
+        let got = Gate::default().resolve(&top, "base.img", 1).unwrap();
+        assert_eq!(got, dir.path().join("base.img").canonicalize().unwrap());
+    }
+
+    #[test]
+    fn resolve_etc_passwd_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path().join("disk.vmdk");
+        let err = Gate::default().resolve(&top, "/etc/passwd", 1).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Refused);
+        assert!(
+            err.to_string().contains("outside the image's directory"),
+            "{err}"
+        );
+        let err = Gate::default()
+            .resolve(&top, "../../../../etc/passwd", 1)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Refused);
+    }
+
+    #[test]
+    fn resolve_too_deep_is_a_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Gate::default()
+            .resolve(&dir.path().join("a"), "b", DEFAULT_MAX_DEPTH + 1)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Limit);
+    }
+
+    #[test]
+    fn deny_all_refuses() {
+        let err = Gate::deny_all()
+            .resolve(Path::new("/tmp/x.vmdk"), "y", 1)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Refused);
+    }
+}
