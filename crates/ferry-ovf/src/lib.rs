@@ -16,6 +16,7 @@ pub mod error;
 pub mod href;
 pub mod model;
 pub mod ovf;
+pub mod package;
 
 pub use error::{Error, ErrorKind, Result};
 pub use model::Vm;

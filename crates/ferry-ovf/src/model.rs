@@ -274,6 +274,8 @@ pub enum FileProblemKind {
     BadCharacter,
     /// The package has no such file.
     Missing,
+    /// The archive ends before the end of this file.
+    Truncated,
 }
 
 impl FileProblemKind {
@@ -286,6 +288,7 @@ impl FileProblemKind {
             Self::Url => "URLs are not followed",
             Self::BadCharacter => "the name has a forbidden character",
             Self::Missing => "the package has no such file",
+            Self::Truncated => "the archive ends before the end of the file",
         }
     }
 }
