@@ -14,9 +14,11 @@
 
 pub mod error;
 pub mod href;
+pub mod location;
 pub mod model;
 pub mod ovf;
 pub mod package;
+pub mod scan;
 
 pub use error::{Error, ErrorKind, Result};
 pub use model::Vm;

@@ -356,7 +356,11 @@ fn parse_system(vs: Node<'_, '_>) -> VirtualSystem {
         .map(|f| attr(f, "type").to_ascii_lowercase())
         .unwrap_or_default();
     let embedded_uuid = vbox_machine
-        .map(|m| attr(m, "uuid").trim_matches(|c| c == '{' || c == '}').to_owned())
+        .map(|m| {
+            attr(m, "uuid")
+                .trim_matches(|c| c == '{' || c == '}')
+                .to_owned()
+        })
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| attr(vs, "uuid").to_owned());
     VirtualSystem {

@@ -54,11 +54,17 @@ fn vmware_ovftool_export() {
     assert_eq!(d1.file_ref, "file1");
     assert!(d1.format.ends_with("#streamOptimized"));
     assert_eq!(d1.file_path, "/nfs/app/test.ova");
-    assert_eq!((d1.bus.as_str(), d1.controller.as_str()), ("scsi", "VirtualSCSI"));
+    assert_eq!(
+        (d1.bus.as_str(), d1.controller.as_str()),
+        ("scsi", "VirtualSCSI")
+    );
     assert_eq!(d1.unit_number, Some(0));
     let d2 = &vm.disks[1];
     assert_eq!(d2.capacity_bytes, 10 << 30);
-    assert_eq!((d2.bus.as_str(), d2.controller.as_str()), ("sata", "vmware.sata.ahci"));
+    assert_eq!(
+        (d2.bus.as_str(), d2.controller.as_str()),
+        ("sata", "vmware.sata.ahci")
+    );
     assert_ne!(d1.id, d2.id);
     assert_eq!(vm.storage_used, 3_758_096_384 + 73_728);
 
@@ -78,7 +84,13 @@ fn vmware_ovftool_export() {
     let kinds: Vec<&str> = vm.devices.iter().map(|d| d.kind.as_str()).collect();
     assert_eq!(
         kinds,
-        ["SCSI controller", "SATA controller", "USB controller", "CD/DVD drive", "Video card"]
+        [
+            "SCSI controller",
+            "SATA controller",
+            "USB controller",
+            "CD/DVD drive",
+            "Video card"
+        ]
     );
 }
 
@@ -129,7 +141,10 @@ fn virtualbox_export() {
     let vms = vms(VBOX);
     let vm = &vms[0];
     assert_eq!(vm.ova_source, OvaSource::VirtualBox);
-    assert_eq!(vm.name, "Debian 12", "ovf:id is the name when <Name> is absent");
+    assert_eq!(
+        vm.name, "Debian 12",
+        "ovf:id is the name when <Name> is absent"
+    );
     assert_eq!(vm.os_type, "Debian_64");
     assert_eq!(vm.os_id, Some(96));
     assert_eq!(vm.firmware, "efi");
@@ -178,7 +193,11 @@ fn hostile_references_are_flagged_not_followed() {
     );
     assert_eq!(env.files[3].size, None);
     let vm = &vms(HOSTILE)[0];
-    let caps: Vec<(i64, i64)> = vm.disks.iter().map(|d| (d.capacity, d.capacity_bytes)).collect();
+    let caps: Vec<(i64, i64)> = vm
+        .disks
+        .iter()
+        .map(|d| (d.capacity, d.capacity_bytes))
+        .collect();
     assert_eq!(caps, vec![(1, 1 << 30), (0, 0), (i64::MAX, 0), (-5, 0)]);
     assert_eq!(vm.cpu_count, i32::MAX);
     assert_eq!(vm.cores_per_socket, 1);
@@ -200,16 +219,27 @@ fn multi_system_collection_splits_disks() {
 #[test]
 fn source_guess_follows_namespaces() {
     let with_ns = |ns: &str| {
-        format!(r#"<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" {ns}><VirtualSystem id="a"/></Envelope>"#)
+        format!(
+            r#"<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" {ns}><VirtualSystem id="a"/></Envelope>"#
+        )
     };
     let cases = [
-        (r#"xmlns:vmw="http://www.vmware.com/schema/ovf""#, OvaSource::VMware),
+        (
+            r#"xmlns:vmw="http://www.vmware.com/schema/ovf""#,
+            OvaSource::VMware,
+        ),
         (
             r#"xmlns:vmw="http://www.vmware.com/schema/ovf" xmlns:vbox="http://www.virtualbox.org/ovf/machine""#,
             OvaSource::VirtualBox,
         ),
-        (r#"xmlns:x="http://schemas.citrix.com/ovf/envelope/1""#, OvaSource::Xen),
-        (r#"xmlns:x="http://www.citrix.com/xenclient/ovf/1""#, OvaSource::Xen),
+        (
+            r#"xmlns:x="http://schemas.citrix.com/ovf/envelope/1""#,
+            OvaSource::Xen,
+        ),
+        (
+            r#"xmlns:x="http://www.citrix.com/xenclient/ovf/1""#,
+            OvaSource::Xen,
+        ),
         (r#"xmlns:o="http://www.ovirt.org/ovf""#, OvaSource::Ovirt),
         ("", OvaSource::Unknown),
     ];
@@ -233,7 +263,9 @@ fn dtd_and_entity_expansion_refused() {
     assert!(err.to_string().contains("laughs.ovf"));
     let xxe = r#"<!DOCTYPE Envelope [<!ENTITY x SYSTEM "file:///etc/passwd">]><Envelope><VirtualSystem id="x"><Name>&x;</Name></VirtualSystem></Envelope>"#;
     assert_eq!(
-        parse(xxe.as_bytes(), "xxe.ovf", &ParseOptions::default()).unwrap_err().kind(),
+        parse(xxe.as_bytes(), "xxe.ovf", &ParseOptions::default())
+            .unwrap_err()
+            .kind(),
         ErrorKind::Xml
     );
 }
@@ -250,12 +282,18 @@ fn limits_are_enforced() {
         max_nodes: 50,
         ..Default::default()
     };
-    assert_eq!(parse(VMWARE.as_bytes(), "n.ovf", &opts).unwrap_err().kind(), ErrorKind::Xml);
+    assert_eq!(
+        parse(VMWARE.as_bytes(), "n.ovf", &opts).unwrap_err().kind(),
+        ErrorKind::Xml
+    );
     let opts = ParseOptions {
         max_entries: 1,
         ..Default::default()
     };
-    assert_eq!(parse(VMWARE.as_bytes(), "e.ovf", &opts).unwrap_err().kind(), ErrorKind::Limit);
+    assert_eq!(
+        parse(VMWARE.as_bytes(), "e.ovf", &opts).unwrap_err().kind(),
+        ErrorKind::Limit
+    );
 }
 
 #[test]

@@ -201,9 +201,7 @@ fn build_vm(env: &Envelope, vs: &VirtualSystem, ctx: &VmContext, key: &str, sing
             populated_size: def.populated_size.unwrap_or(0),
             parent_ref: def.parent_ref.clone(),
             file_size: file.and_then(|f| f.size).unwrap_or(0),
-            compression: file
-                .and_then(|f| f.compression.clone())
-                .unwrap_or_default(),
+            compression: file.and_then(|f| f.compression.clone()).unwrap_or_default(),
             bus,
             controller,
             unit_number: placed.and_then(|(item, _)| item.address_on_parent),

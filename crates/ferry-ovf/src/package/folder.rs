@@ -65,8 +65,8 @@ fn walk(
     let rd = fs::read_dir(dir)
         .map_err(|e| Error::io(format!("cannot list package folder {}", dir.display()), e))?;
     for entry in rd {
-        let entry =
-            entry.map_err(|e| Error::io(format!("cannot list package folder {}", dir.display()), e))?;
+        let entry = entry
+            .map_err(|e| Error::io(format!("cannot list package folder {}", dir.display()), e))?;
         let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
             refused.push(RefusedMember {
                 name: entry.file_name().to_string_lossy().into_owned(),
@@ -121,9 +121,13 @@ pub(super) fn open_member(root: &Path, member: &Member) -> Result<Box<dyn Read +
     if !meta.is_file() {
         return Err(Error::new(
             ErrorKind::Invalid,
-            format!("{} is no longer a regular file; refusing to open it", path.display()),
+            format!(
+                "{} is no longer a regular file; refusing to open it",
+                path.display()
+            ),
         ));
     }
-    let file = File::open(&path).map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+    let file =
+        File::open(&path).map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
     Ok(Box::new(file))
 }

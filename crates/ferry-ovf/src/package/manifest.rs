@@ -120,7 +120,9 @@ pub trait MemberSource {
 pub fn verify(manifest: &Manifest, manifest_name: &str, source: &dyn MemberSource) -> Report {
     let mut report = Report::default();
     for _ in &manifest.malformed_lines {
-        report.problems.push(problem(manifest_name, ManifestProblemKind::Malformed));
+        report
+            .problems
+            .push(problem(manifest_name, ManifestProblemKind::Malformed));
     }
     for entry in &manifest.entries {
         match check_entry(entry, source) {
@@ -207,11 +209,19 @@ mod tests {
 
     #[test]
     fn known_digests() {
-        assert_eq!(digest_hex(Algorithm::Sha1, &mut &b"hello"[..]).unwrap(), HELLO_SHA1);
-        assert_eq!(digest_hex(Algorithm::Sha256, &mut &b"hello"[..]).unwrap(), HELLO_SHA256);
-        assert!(digest_hex(Algorithm::Sha512, &mut &b"hello"[..])
-            .unwrap()
-            .starts_with("9b71d224bd62f378"));
+        assert_eq!(
+            digest_hex(Algorithm::Sha1, &mut &b"hello"[..]).unwrap(),
+            HELLO_SHA1
+        );
+        assert_eq!(
+            digest_hex(Algorithm::Sha256, &mut &b"hello"[..]).unwrap(),
+            HELLO_SHA256
+        );
+        assert!(
+            digest_hex(Algorithm::Sha512, &mut &b"hello"[..])
+                .unwrap()
+                .starts_with("9b71d224bd62f378")
+        );
     }
 
     #[test]
@@ -255,7 +265,11 @@ mod tests {
                 ("a.vmdk", ManifestProblemKind::UnsupportedAlgorithm),
             ]
         );
-        let ok = verify(&parse(&format!("SHA256(a.vmdk)= {HELLO_SHA256}\n")), "x.mf", &src);
+        let ok = verify(
+            &parse(&format!("SHA256(a.vmdk)= {HELLO_SHA256}\n")),
+            "x.mf",
+            &src,
+        );
         assert_eq!(ok.status, ManifestStatus::Verified);
         assert!(ok.problems.is_empty());
     }

@@ -160,7 +160,11 @@ impl Package {
         let name = crate::href::check(name).map_err(|p| {
             Error::new(
                 ErrorKind::Invalid,
-                format!("refusing to open {name:?} in {}: {}", self.path.display(), p.describe()),
+                format!(
+                    "refusing to open {name:?} in {}: {}",
+                    self.path.display(),
+                    p.describe()
+                ),
             )
         })?;
         let member = self.member(&name).ok_or_else(|| {
@@ -211,12 +215,7 @@ impl Package {
 
     /// The package's VMs. `id_key` is the package path relative to the
     /// provider root (stable ids); `report` is the manifest check, when done.
-    pub fn vms(
-        &self,
-        env: &Envelope,
-        id_key: &str,
-        report: Option<&manifest::Report>,
-    ) -> Vec<Vm> {
+    pub fn vms(&self, env: &Envelope, id_key: &str, report: Option<&manifest::Report>) -> Vec<Vm> {
         let integrity = Integrity {
             manifest: match (report, &self.manifest) {
                 (Some(r), _) => r.status,

@@ -20,7 +20,9 @@ pub(super) fn open(path: &Path, opts: &PackageOptions) -> Result<Package> {
         .map_err(|e| Error::io(format!("cannot stat {shown}"), e))?
         .len();
     let mut archive = tar::Archive::new(file);
-    let entries = archive.entries_with_seek().map_err(|e| archive_error(path, e))?;
+    let entries = archive
+        .entries_with_seek()
+        .map_err(|e| archive_error(path, e))?;
     let mut members: Vec<Member> = Vec::new();
     let mut refused = Vec::new();
     let mut ovf: Option<(String, Vec<u8>)> = None;
@@ -115,7 +117,10 @@ pub(super) fn open_member(path: &Path, member: &Member) -> Result<Box<dyn Read +
     if member.truncated {
         return Err(Error::new(
             ErrorKind::Archive,
-            format!("{} in {shown} is truncated: the archive ends inside it", member.name),
+            format!(
+                "{} in {shown} is truncated: the archive ends inside it",
+                member.name
+            ),
         ));
     }
     if !member.contiguous {

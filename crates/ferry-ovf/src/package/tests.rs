@@ -42,7 +42,9 @@ fn sha256(data: &[u8]) -> String {
 }
 
 fn disk(n: u8, len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(n).wrapping_add(n)).collect()
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(n).wrapping_add(n))
+        .collect()
 }
 
 fn write_ova(dir: &Path, name: &str, members: &[(&str, &[u8], tar::EntryType)]) -> PathBuf {
@@ -86,9 +88,15 @@ fn ova_index_offsets_and_manifest() {
     let raw = std::fs::read(&path).unwrap();
     let m = pkg.member("app-disk1.vmdk").unwrap();
     assert_eq!(m.offset % 512, 0);
-    assert_eq!(&raw[m.offset as usize..(m.offset + m.size) as usize], &d1[..]);
+    assert_eq!(
+        &raw[m.offset as usize..(m.offset + m.size) as usize],
+        &d1[..]
+    );
     let mut via_open = Vec::new();
-    pkg.open_member("app-disk2.vmdk").unwrap().read_to_end(&mut via_open).unwrap();
+    pkg.open_member("app-disk2.vmdk")
+        .unwrap()
+        .read_to_end(&mut via_open)
+        .unwrap();
     assert_eq!(via_open, d2);
 
     let report = pkg.verify_manifest();
@@ -120,7 +128,11 @@ fn ova_bad_checksum_and_missing_file() {
     let pkg = Package::open(&path, &PackageOptions::default()).unwrap();
     let report = pkg.verify_manifest();
     assert_eq!(report.status, ManifestStatus::Failed);
-    let got: Vec<_> = report.problems.iter().map(|p| (p.file.as_str(), p.problem)).collect();
+    let got: Vec<_> = report
+        .problems
+        .iter()
+        .map(|p| (p.file.as_str(), p.problem))
+        .collect();
     assert_eq!(
         got,
         vec![
@@ -151,11 +163,18 @@ fn ova_hostile_members_refused() {
     let pkg = Package::open(&path, &PackageOptions::default()).unwrap();
     assert_eq!(pkg.members().len(), 1);
     let refused: Vec<&str> = pkg.refused().iter().map(|r| r.name.as_str()).collect();
-    assert_eq!(refused, ["../app-disk1.vmdk", "/etc/app-disk2.vmdk", "app-disk2.vmdk"]);
+    assert_eq!(
+        refused,
+        ["../app-disk1.vmdk", "/etc/app-disk2.vmdk", "app-disk2.vmdk"]
+    );
     assert!(pkg.open_member("../app-disk1.vmdk").is_err());
     assert!(pkg.open_member("app-disk2.vmdk").is_err());
     let env = pkg.envelope(&Default::default()).unwrap();
-    assert!(pkg.file_problems(&env).iter().all(|p| p.problem == FileProblemKind::Missing));
+    assert!(
+        pkg.file_problems(&env)
+            .iter()
+            .all(|p| p.problem == FileProblemKind::Missing)
+    );
 }
 
 #[test]
@@ -208,7 +227,10 @@ fn ova_member_limit() {
         max_members: 2,
         ..Default::default()
     };
-    assert_eq!(Package::open(&path, &opts).unwrap_err().kind(), ErrorKind::Limit);
+    assert_eq!(
+        Package::open(&path, &opts).unwrap_err().kind(),
+        ErrorKind::Limit
+    );
 }
 
 #[test]
@@ -226,10 +248,17 @@ fn folder_package() {
     let pkg = Package::open(&dir.join("app.ovf"), &PackageOptions::default()).unwrap();
     assert_eq!(pkg.kind(), PackageKind::Folder);
     assert_eq!(pkg.root(), dir.as_path());
-    assert!(pkg.member("app-disk2.vmdk").is_none(), "symlinks are not followed");
+    assert!(
+        pkg.member("app-disk2.vmdk").is_none(),
+        "symlinks are not followed"
+    );
     assert_eq!(pkg.refused()[0].name, "app-disk2.vmdk");
     let report = pkg.verify_manifest();
-    let got: Vec<_> = report.problems.iter().map(|p| (p.file.as_str(), p.problem)).collect();
+    let got: Vec<_> = report
+        .problems
+        .iter()
+        .map(|p| (p.file.as_str(), p.problem))
+        .collect();
     assert_eq!(got, vec![("app-disk2.vmdk", ManifestProblemKind::Missing)]);
     let env = pkg.envelope(&Default::default()).unwrap();
     let vms = pkg.vms(&env, "app/app.ovf", Some(&report));
@@ -249,7 +278,10 @@ fn no_manifest_is_absent() {
     let pkg = Package::open(&path, &PackageOptions::default()).unwrap();
     assert_eq!(pkg.verify_manifest().status, ManifestStatus::Absent);
     let env = pkg.envelope(&Default::default()).unwrap();
-    assert_eq!(pkg.vms(&env, "plain.ova", None)[0].integrity.manifest, ManifestStatus::Absent);
+    assert_eq!(
+        pkg.vms(&env, "plain.ova", None)[0].integrity.manifest,
+        ManifestStatus::Absent
+    );
 }
 
 #[test]
