@@ -10,8 +10,14 @@
 //! - [`web::router`]: Forklift's inventory REST API over the store.
 #![forbid(unsafe_code)]
 
+pub mod collector;
 pub mod error;
+mod inventory;
 pub mod model;
 pub mod store;
+pub mod validate;
 
 pub use error::{Error, ErrorKind, Result};
+pub use inventory::{
+    DATABASE_FILE, Failure, FailureReason, Inventory, InventoryOptions, ProviderState, chain,
+};
