@@ -425,11 +425,13 @@ pub(crate) fn validate_stale(
             Err(e) => {
                 // Keep going: one bad VM must not hide the others' concerns.
                 if first_error.is_none() {
-                    first_error = Some(Error::new(
-                        ErrorKind::Validation,
-                        format!("validating VM {} ({})", vm.resource.name, vm.resource.id),
-                    )
-                    .with_source(e));
+                    first_error = Some(
+                        Error::new(
+                            ErrorKind::Validation,
+                            format!("validating VM {} ({})", vm.resource.name, vm.resource.id),
+                        )
+                        .with_source(e),
+                    );
                 }
             }
         }

@@ -16,6 +16,7 @@ mod inventory;
 pub mod model;
 pub mod store;
 pub mod validate;
+pub mod web;
 
 pub use error::{Error, ErrorKind, Result};
 pub use inventory::{

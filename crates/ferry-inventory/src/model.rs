@@ -122,7 +122,10 @@ impl Snapshot {
                 if r.id.is_empty() {
                     return Err(Error::new(
                         ErrorKind::InvalidSnapshot,
-                        format!("collection '{name}' has an object with an empty id (name '{}')", r.name),
+                        format!(
+                            "collection '{name}' has an object with an empty id (name '{}')",
+                            r.name
+                        ),
                     ));
                 }
                 if !seen.insert(r.id.as_str()) {

@@ -68,7 +68,10 @@ impl VmValidator for FakeValidator {
     fn validate(&self, _provider_type: &str, vm: &Value) -> Result<Validated> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if vm["poison"] == true {
-            return Err(Error::new(ErrorKind::Validation, "policy evaluation failed"));
+            return Err(Error::new(
+                ErrorKind::Validation,
+                "policy evaluation failed",
+            ));
         }
         let mut concerns = Vec::new();
         if vm["cpuCount"].as_i64().unwrap_or(0) > 4 {
@@ -145,10 +148,20 @@ async fn loop_adds_changes_deletes_and_revalidates() {
     assert_eq!(s.last_validated, 2);
     assert_eq!(store.provider("u1").unwrap().unwrap().phase, PHASE_READY);
     let b = store.get("u1", VMS, "b").unwrap().unwrap();
-    assert_eq!((b.revision, b.revision_validated, b.rules_version), (1, 1, Some(5)));
+    assert_eq!(
+        (b.revision, b.revision_validated, b.rules_version),
+        (1, 1, Some(5))
+    );
     assert_eq!(b.concerns.len(), 1);
     assert_eq!(b.concerns[0].id, "test.cpu.many");
-    assert!(store.get("u1", VMS, "a").unwrap().unwrap().concerns.is_empty());
+    assert!(
+        store
+            .get("u1", VMS, "a")
+            .unwrap()
+            .unwrap()
+            .concerns
+            .is_empty()
+    );
     assert_eq!(validator.calls.load(Ordering::SeqCst), 2);
 
     // Nothing changed: nothing is revalidated.
@@ -176,7 +189,10 @@ async fn loop_adds_changes_deletes_and_revalidates() {
     assert_eq!(s.last_validated, 2);
     assert_eq!(validator.calls.load(Ordering::SeqCst), 6);
     let c = store.get("u1", VMS, "c").unwrap().unwrap();
-    assert_eq!((c.revision, c.revision_validated, c.rules_version), (1, 1, Some(6)));
+    assert_eq!(
+        (c.revision, c.revision_validated, c.rules_version),
+        (1, 1, Some(6))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -184,7 +200,10 @@ async fn failures_are_reported_and_keep_the_last_inventory() {
     let store = Arc::new(Store::open_in_memory().unwrap());
     let inv = Inventory::new(store.clone(), None, idle_options());
     let collector = FakeCollector::new(Snapshot::new());
-    collector.set(Err(Error::new(ErrorKind::Connection, "cannot read /srv/ova")));
+    collector.set(Err(Error::new(
+        ErrorKind::Connection,
+        "cannot read /srv/ova",
+    )));
     inv.add_provider(info("u1"), collector.clone()).unwrap();
 
     let s = wait_cycles(&inv, "u1", 1).await;
@@ -202,7 +221,14 @@ async fn failures_are_reported_and_keep_the_last_inventory() {
     assert_eq!(s.failure, None);
     // No validator: VMs are stored without concerns.
     assert_eq!(s.last_validated, 0);
-    assert_eq!(store.get("u1", VMS, "a").unwrap().unwrap().revision_validated, 0);
+    assert_eq!(
+        store
+            .get("u1", VMS, "a")
+            .unwrap()
+            .unwrap()
+            .revision_validated,
+        0
+    );
 
     collector.set(Err(Error::new(ErrorKind::Collect, "bad OVF")));
     inv.refresh("u1").unwrap();
@@ -235,8 +261,18 @@ async fn one_failing_vm_does_not_block_the_others() {
     assert_eq!(st.last_validated, 0, "an error is reported, not a count");
     let msg = st.validation_error.unwrap();
     assert!(msg.contains("validating VM p (p)"), "{msg}");
-    assert_eq!(store.get("u1", VMS, "a").unwrap().unwrap().concerns.len(), 1);
-    assert_eq!(store.get("u1", VMS, "p").unwrap().unwrap().revision_validated, 0);
+    assert_eq!(
+        store.get("u1", VMS, "a").unwrap().unwrap().concerns.len(),
+        1
+    );
+    assert_eq!(
+        store
+            .get("u1", VMS, "p")
+            .unwrap()
+            .unwrap()
+            .revision_validated,
+        0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -260,13 +296,20 @@ async fn the_interval_drives_cycles_and_remove_stops_them() {
     assert!(inv.provider_state("u1").is_none());
     assert!(store.provider("u1").unwrap().is_none());
     assert_eq!(store.count("u1", VMS).unwrap(), 0);
-    assert_eq!(inv.refresh("u1").unwrap_err().kind(), ErrorKind::ProviderNotFound);
+    assert_eq!(
+        inv.refresh("u1").unwrap_err().kind(),
+        ErrorKind::ProviderNotFound
+    );
     assert!(!inv.remove_provider("u1").unwrap());
 }
 
 #[tokio::test]
 async fn collector_of_another_type_is_refused() {
-    let inv = Inventory::new(Arc::new(Store::open_in_memory().unwrap()), None, idle_options());
+    let inv = Inventory::new(
+        Arc::new(Store::open_in_memory().unwrap()),
+        None,
+        idle_options(),
+    );
     let mut i = info("u1");
     i.provider_type = "vsphere".into();
     let err = inv
@@ -277,7 +320,11 @@ async fn collector_of_another_type_is_refused() {
 
 #[test]
 fn add_provider_outside_a_runtime_is_an_error() {
-    let inv = Inventory::new(Arc::new(Store::open_in_memory().unwrap()), None, idle_options());
+    let inv = Inventory::new(
+        Arc::new(Store::open_in_memory().unwrap()),
+        None,
+        idle_options(),
+    );
     let err = inv
         .add_provider(info("u1"), FakeCollector::new(Snapshot::new()))
         .unwrap_err();

@@ -146,7 +146,10 @@ impl Store {
     /// Register a provider or update its identity fields; phase and revision are kept.
     pub fn upsert_provider(&self, info: &ProviderInfo) -> Result<()> {
         let object = serde_json::to_string(&info.object).map_err(|e| {
-            Error::json(format!("serialising provider {}/{}", info.namespace, info.name), e)
+            Error::json(
+                format!("serialising provider {}/{}", info.namespace, info.name),
+                e,
+            )
         })?;
         self.lock()
             .execute(
@@ -173,7 +176,10 @@ impl Store {
     pub fn set_provider_phase(&self, uid: &str, phase: &str) -> Result<()> {
         let n = self
             .lock()
-            .execute("UPDATE providers SET phase = ?2 WHERE uid = ?1", params![uid, phase])
+            .execute(
+                "UPDATE providers SET phase = ?2 WHERE uid = ?1",
+                params![uid, phase],
+            )
             .map_err(|e| Error::store(format!("updating provider {uid}"), e))?;
         if n == 0 {
             return Err(not_found(uid));
@@ -410,7 +416,10 @@ impl Store {
                 params![uid, collection, id, revision, rules_version, text],
             )
             .map_err(|e| {
-                Error::store(format!("saving concerns of {collection}/{id} of provider {uid}"), e)
+                Error::store(
+                    format!("saving concerns of {collection}/{id} of provider {uid}"),
+                    e,
+                )
             })?;
         Ok(n > 0)
     }
@@ -493,7 +502,9 @@ fn apply_collection(
                     "INSERT INTO resources (provider, collection, id, name, kind, variant,
                          parent_kind, parent_id, path, object, revision)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1)",
-                    params![uid, collection, r.id, r.name, r.kind, r.variant, pk, pid, r.path, object],
+                    params![
+                        uid, collection, r.id, r.name, r.kind, r.variant, pk, pid, r.path, object
+                    ],
                 )
                 .map_err(|e| Error::store(ctx(), e))?;
                 report.added += 1;
@@ -513,7 +524,9 @@ fn apply_collection(
                     "UPDATE resources SET name = ?4, kind = ?5, variant = ?6, parent_kind = ?7,
                          parent_id = ?8, path = ?9, object = ?10, revision = revision + 1
                      WHERE provider = ?1 AND collection = ?2 AND id = ?3",
-                    params![uid, collection, r.id, r.name, r.kind, r.variant, pk, pid, r.path, object],
+                    params![
+                        uid, collection, r.id, r.name, r.kind, r.variant, pk, pid, r.path, object
+                    ],
                 )
                 .map_err(|e| Error::store(ctx(), e))?;
                 report.updated += 1;
@@ -543,7 +556,12 @@ fn provider_row(r: &Row<'_>) -> rusqlite::Result<Result<StoredProvider>> {
     let object_text: String = r.get(6)?;
     let object = match serde_json::from_str(&object_text) {
         Ok(v) => v,
-        Err(e) => return Ok(Err(Error::json(format!("reading stored provider {uid}"), e))),
+        Err(e) => {
+            return Ok(Err(Error::json(
+                format!("reading stored provider {uid}"),
+                e,
+            )));
+        }
     };
     Ok(Ok(StoredProvider {
         info: ProviderInfo {
@@ -567,7 +585,12 @@ fn resource_row(r: &Row<'_>) -> rusqlite::Result<Result<StoredResource>> {
     let concerns_text: String = r.get(12)?;
     let object = match serde_json::from_str(&object_text) {
         Ok(v) => v,
-        Err(e) => return Ok(Err(Error::json(format!("reading stored {collection}/{id}"), e))),
+        Err(e) => {
+            return Ok(Err(Error::json(
+                format!("reading stored {collection}/{id}"),
+                e,
+            )));
+        }
     };
     let concerns = match serde_json::from_str(&concerns_text) {
         Ok(v) => v,

@@ -15,7 +15,12 @@ fn provider(uid: &str) -> ProviderInfo {
 }
 
 fn vm(id: &str, name: &str, cpus: i64) -> Resource {
-    Resource::new(id, name, "VM", json!({"id": id, "name": name, "cpuCount": cpus}))
+    Resource::new(
+        id,
+        name,
+        "VM",
+        json!({"id": id, "name": name, "cpuCount": cpus}),
+    )
 }
 
 fn snapshot(vms: Vec<Resource>) -> Snapshot {
@@ -60,7 +65,10 @@ fn revision_bumps_only_on_real_change() {
     store.upsert_provider(&provider("u1")).unwrap();
 
     let r = store
-        .apply_snapshot("u1", &snapshot(vec![vm("a", "alpha", 1), vm("b", "beta", 2)]))
+        .apply_snapshot(
+            "u1",
+            &snapshot(vec![vm("a", "alpha", 1), vm("b", "beta", 2)]),
+        )
         .unwrap();
     assert_eq!((r.added, r.updated, r.deleted, r.unchanged), (2, 0, 0, 0));
     assert_eq!(store.get("u1", "vms", "a").unwrap().unwrap().revision, 1);
@@ -68,7 +76,10 @@ fn revision_bumps_only_on_real_change() {
 
     // Same data again: nothing moves, not even the provider revision.
     let r = store
-        .apply_snapshot("u1", &snapshot(vec![vm("b", "beta", 2), vm("a", "alpha", 1)]))
+        .apply_snapshot(
+            "u1",
+            &snapshot(vec![vm("b", "beta", 2), vm("a", "alpha", 1)]),
+        )
         .unwrap();
     assert!(!r.changed());
     assert_eq!(r.unchanged, 2);
@@ -77,7 +88,10 @@ fn revision_bumps_only_on_real_change() {
 
     // One VM changes, one disappears, one appears.
     let r = store
-        .apply_snapshot("u1", &snapshot(vec![vm("a", "alpha", 4), vm("c", "gamma", 1)]))
+        .apply_snapshot(
+            "u1",
+            &snapshot(vec![vm("a", "alpha", 4), vm("c", "gamma", 1)]),
+        )
         .unwrap();
     assert_eq!((r.added, r.updated, r.deleted, r.unchanged), (1, 1, 1, 0));
     let a = store.get("u1", "vms", "a").unwrap().unwrap();
@@ -89,7 +103,10 @@ fn revision_bumps_only_on_real_change() {
 
     // A parent or path change is a change too.
     let moved = vm("a", "alpha", 4)
-        .with_parent(Ref { kind: "Folder".into(), id: "f1".into() })
+        .with_parent(Ref {
+            kind: "Folder".into(),
+            id: "f1".into(),
+        })
         .with_path("/dc/vm/alpha");
     store
         .apply_snapshot("u1", &snapshot(vec![moved.clone(), vm("c", "gamma", 1)]))
@@ -105,7 +122,10 @@ fn missing_collection_is_emptied_and_other_providers_are_untouched() {
     store.upsert_provider(&provider("u1")).unwrap();
     store.upsert_provider(&provider("u2")).unwrap();
     let mut s = snapshot(vec![vm("a", "a", 1)]);
-    s.push("disks", Resource::new("d1", "disk1", "Disk", json!({"capacity": 1})));
+    s.push(
+        "disks",
+        Resource::new("d1", "disk1", "Disk", json!({"capacity": 1})),
+    );
     store.apply_snapshot("u1", &s).unwrap();
     store.apply_snapshot("u2", &s).unwrap();
     assert_eq!(store.count("u1", "disks").unwrap(), 1);
@@ -140,9 +160,11 @@ fn validation_results_survive_unchanged_collections_and_reset_on_change() {
         label: "Invalid VM Name".into(),
         assessment: "The name is not DNS-1123.".into(),
     };
-    assert!(store
-        .set_validation("u1", "vms", "a", 1, 5, std::slice::from_ref(&concern))
-        .unwrap());
+    assert!(
+        store
+            .set_validation("u1", "vms", "a", 1, 5, std::slice::from_ref(&concern))
+            .unwrap()
+    );
     assert!(store.set_validation("u1", "vms", "b", 1, 5, &[]).unwrap());
     // A stale revision is refused.
     assert!(!store.set_validation("u1", "vms", "b", 7, 5, &[]).unwrap());
@@ -154,7 +176,10 @@ fn validation_results_survive_unchanged_collections_and_reset_on_change() {
         .apply_snapshot("u1", &snapshot(vec![vm("a", "a", 1), vm("b", "b", 3)]))
         .unwrap();
     let a = store.get("u1", "vms", "a").unwrap().unwrap();
-    assert_eq!((a.revision, a.revision_validated, a.rules_version), (1, 1, Some(5)));
+    assert_eq!(
+        (a.revision, a.revision_validated, a.rules_version),
+        (1, 1, Some(5))
+    );
     assert_eq!(a.concerns, vec![concern]);
     let stale = store.needing_validation("u1", "vms", 5).unwrap();
     assert_eq!(stale.len(), 1);
@@ -182,7 +207,10 @@ fn list_filters_by_name_and_path_and_pages() {
             .collect()
     };
     assert_eq!(ids(ListOptions::default()), ["3", "1", "2"]);
-    let by = |name: &str| ListOptions { name: Some(name.into()), ..Default::default() };
+    let by = |name: &str| ListOptions {
+        name: Some(name.into()),
+        ..Default::default()
+    };
     assert_eq!(ids(by("web")), ["1", "2"]);
     assert_eq!(ids(by("prod/web")), ["1"]);
     assert_eq!(ids(by("/dc1/vm/test/web")), ["2"]);
@@ -190,7 +218,11 @@ fn list_filters_by_name_and_path_and_pages() {
     assert_eq!(ids(by("rod/web")), Vec::<String>::new());
     assert_eq!(ids(by("nothing")), Vec::<String>::new());
     assert_eq!(
-        ids(ListOptions { limit: Some(1), offset: 1, ..Default::default() }),
+        ids(ListOptions {
+            limit: Some(1),
+            offset: 1,
+            ..Default::default()
+        }),
         ["1"]
     );
 }
