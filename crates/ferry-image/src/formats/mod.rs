@@ -1,0 +1,2 @@
+//! Disk image formats.
+pub mod vmdk;
