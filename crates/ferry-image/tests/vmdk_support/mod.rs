@@ -28,7 +28,15 @@ pub fn read_all(img: &dyn Image, chunk: usize) -> Vec<u8> {
 /// `qemu-img convert -O raw` of `image` (format `fmt`), read into memory.
 pub fn qemu_raw(image: &Path, fmt: &str) -> Vec<u8> {
     let out = image.with_extension("qemu.raw");
-    ferry_testutil::qemu_img(&["convert", "-f", fmt, "-O", "raw", image.to_str().unwrap(), out.to_str().unwrap()]);
+    ferry_testutil::qemu_img(&[
+        "convert",
+        "-f",
+        fmt,
+        "-O",
+        "raw",
+        image.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]);
     let data = std::fs::read(&out).unwrap();
     std::fs::remove_file(&out).unwrap();
     data
@@ -58,7 +66,8 @@ pub fn dump_raw(img: &dyn Image, out: &Path) {
 
 /// Merged data ranges that `qemu-img map --output=json` reports.
 pub fn qemu_data_ranges(image: &Path, fmt: &str) -> Vec<(u64, u64)> {
-    let out = ferry_testutil::qemu_img(&["map", "-f", fmt, "--output=json", image.to_str().unwrap()]);
+    let out =
+        ferry_testutil::qemu_img(&["map", "-f", fmt, "--output=json", image.to_str().unwrap()]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let mut r = Vec::new();
     for e in v.as_array().unwrap() {
@@ -73,7 +82,12 @@ pub fn qemu_data_ranges(image: &Path, fmt: &str) -> Vec<(u64, u64)> {
 /// Merged data ranges our `extents` reports.
 pub fn our_data_ranges(img: &dyn Image) -> Vec<(u64, u64)> {
     let mut r = Vec::new();
-    for Extent { offset, length, kind } in img.extents(0, img.virtual_size()).unwrap() {
+    for Extent {
+        offset,
+        length,
+        kind,
+    } in img.extents(0, img.virtual_size()).unwrap()
+    {
         if kind == ExtentKind::Data {
             merge(&mut r, offset, length);
         }

@@ -2,7 +2,7 @@
 //! twoGbMaxExtentSparse/Flat, vmfs / vmfsThin (descriptor + `-flat`
 //! extent), ZERO extents, vmfsSparse (`COWD`) deltas and parents named by
 //! `parentFileNameHint`. seSparse is refused with a clear error. Every file a
-//! descriptor names is resolved through the [`Gate`].
+//! descriptor names is resolved through the gate in [`OpenOptions`].
 //!
 //! Spec: VMware "Virtual Disk Format 5.0".
 pub mod descriptor;
@@ -17,8 +17,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::gate::Gate;
+use crate::formats::Format;
 use crate::image::{Image, ImageInfo};
+use crate::open::OpenOptions;
 use crate::storage::{FileStorage, Storage};
 
 use descriptor::{Access, Descriptor, ExtentType};
@@ -44,15 +45,15 @@ pub fn probe(head: &[u8]) -> bool {
 }
 
 /// Open the VMDK in `storage`, which was read from `path` (used to resolve
-/// extent and parent names through `gate`). `depth` is this image's depth
+/// extent and parent names through the options' gate). `depth` is this image's depth
 /// in a parent chain (0 for the image the user named).
 pub fn open(
     storage: Arc<dyn Storage>,
     path: &Path,
-    gate: &Gate,
+    opts: &OpenOptions,
     depth: u32,
 ) -> Result<Arc<dyn Image>> {
-    open_image(storage, path, gate, depth)
+    open_image(storage, path, opts, depth)
         .map(|i| Arc::new(i) as Arc<dyn Image>)
         .map_err(|e| e.within(path.display()))
 }
@@ -60,14 +61,27 @@ pub fn open(
 fn open_image(
     storage: Arc<dyn Storage>,
     path: &Path,
-    gate: &Gate,
+    opts: &OpenOptions,
     depth: u32,
 ) -> Result<VmdkImage> {
     let mut head = [0u8; 512];
     let n = storage.size().min(512) as usize;
     storage.read_at(&mut head[..n], 0)?;
-    if n >= 8 && le_u32(&head, 0) == SPARSE_MAGIC {
-        return open_sparse_file(storage, path, gate, depth);
+    if n >= 80 && le_u32(&head, 0) == SPARSE_MAGIC {
+        if le_u64(&head, 12) == 0 && le_u64(&head, 28) != 0 {
+            // A zero-capacity sparse header whose embedded descriptor lists
+            // the real extents.
+            let off = le_u64(&head, 28).saturating_mul(SECTOR);
+            let len = storage
+                .size()
+                .saturating_sub(off)
+                .min(descriptor::MAX_DESCRIPTOR as u64);
+            let mut text = vec![0u8; len as usize];
+            storage.read_at(&mut text, off)?;
+            let desc = descriptor::parse(&text).map_err(|e| e.within("the embedded descriptor"))?;
+            return open_descriptor(&desc, path, opts, depth, storage.size());
+        }
+        return open_sparse_file(storage, path, opts, depth);
     }
     if n >= 8 && le_u32(&head, 0) == COWD_MAGIC {
         let h = SparseHeader::parse_cowd(&head)?;
@@ -104,7 +118,7 @@ fn open_image(
     let mut text = vec![0u8; size as usize];
     storage.read_at(&mut text, 0)?;
     let desc = descriptor::parse(&text)?;
-    open_descriptor(&desc, path, gate, depth, size)
+    open_descriptor(&desc, path, opts, depth, size)
 }
 
 /// A monolithic sparse or streamOptimized file opened directly: one sparse
@@ -112,7 +126,7 @@ fn open_image(
 fn open_sparse_file(
     storage: Arc<dyn Storage>,
     path: &Path,
-    gate: &Gate,
+    opts: &OpenOptions,
     depth: u32,
 ) -> Result<VmdkImage> {
     let mut b = [0u8; 512];
@@ -129,7 +143,7 @@ fn open_sparse_file(
     let parent = match &embedded {
         Some(d) if d.has_parent() => {
             info.backing_chain.extend(d.parent_hint.clone());
-            Some(open_parent(d, path, gate, depth)?)
+            Some(open_parent(d, path, opts, depth)?)
         }
         _ => None,
     };
@@ -187,17 +201,20 @@ fn sesparse_unsupported() -> Error {
     )
 }
 
-fn open_parent(d: &Descriptor, path: &Path, gate: &Gate, depth: u32) -> Result<Arc<dyn Image>> {
+fn open_parent(
+    d: &Descriptor,
+    path: &Path,
+    opts: &OpenOptions,
+    depth: u32,
+) -> Result<Arc<dyn Image>> {
     let hint = d.parent_hint.as_deref().unwrap_or_default();
-    let ppath = gate.resolve(path, hint, depth + 1)?;
-    let storage: Arc<dyn Storage> = Arc::new(FileStorage::open(&ppath)?);
-    open(storage, &ppath, gate, depth + 1)
+    crate::open::open_named(path, hint, Some(Format::Vmdk), opts, depth + 1)
 }
 
 fn open_descriptor(
     d: &Descriptor,
     path: &Path,
-    gate: &Gate,
+    opts: &OpenOptions,
     depth: u32,
     size: u64,
 ) -> Result<VmdkImage> {
@@ -237,7 +254,7 @@ fn open_descriptor(
         let backend = match line.kind {
             ExtentType::Zero => Backend::Zero,
             ExtentType::Flat | ExtentType::Vmfs => {
-                let (b, file) = flat::open(gate, path, line, depth)?;
+                let (b, file) = flat::open(&opts.gate, path, line, depth)?;
                 if let Backend::Flat { storage, .. } = &b {
                     actual += storage.size();
                 }
@@ -245,7 +262,7 @@ fn open_descriptor(
                 b
             }
             ExtentType::Sparse | ExtentType::VmfsSparse => {
-                let epath = gate.resolve(path, name, depth)?;
+                let epath = opts.gate.resolve(path, name, depth)?;
                 let storage: Arc<dyn Storage> = Arc::new(FileStorage::open(&epath)?);
                 let mut b = [0u8; 512];
                 let n = storage.size().min(512) as usize;
@@ -287,7 +304,7 @@ fn open_descriptor(
     }
     info.actual_size = Some(actual);
     let parent = if d.has_parent() {
-        Some(open_parent(d, path, gate, depth)?)
+        Some(open_parent(d, path, opts, depth)?)
     } else {
         None
     };

@@ -26,10 +26,18 @@ pub enum Grain {
     Compressed(u64),
 }
 
-/// Grain-table entries of one extent, indexed by grain number.
+/// Most grain-directory entries accepted (4 Mi: 128 TiB at the default
+/// grain and table sizes).
+pub const MAX_GD_ENTRIES: u64 = 4 << 20;
+const ABSENT: u32 = u32::MAX;
+
+/// Grain-table entries of one extent, indexed by grain number. Present
+/// tables are stored back to back; absent (or all-zero) tables cost only
+/// their 4-byte directory slot.
 #[derive(Debug, Default)]
 pub struct GrainMap {
-    tables: Vec<Option<Box<[u32]>>>,
+    index: Vec<u32>,
+    entries: Vec<u32>,
     gtes_per_gt: u64,
 }
 
@@ -37,28 +45,41 @@ impl GrainMap {
     /// An empty map for `grains` grains.
     pub fn empty(grains: u64, gtes_per_gt: u32) -> Result<Self> {
         let n = grains.div_ceil(u64::from(gtes_per_gt));
-        let n = usize::try_from(n).map_err(|_| limit_error(grains))?;
+        if n > MAX_GD_ENTRIES {
+            return Err(Error::new(
+                ErrorKind::Limit,
+                format!(
+                    "the grain directory needs {n} entries, more than the limit of {MAX_GD_ENTRIES}"
+                ),
+            ));
+        }
         Ok(Self {
-            tables: (0..n).map(|_| None).collect(),
+            index: vec![ABSENT; n as usize],
+            entries: Vec::new(),
             gtes_per_gt: u64::from(gtes_per_gt),
         })
     }
 
+    fn table(&self, t: usize) -> Option<&[u32]> {
+        match self.index.get(t) {
+            Some(&i) if i != ABSENT => {
+                let per = self.gtes_per_gt as usize;
+                let start = i as usize * per;
+                self.entries.get(start..start + per)
+            }
+            _ => None,
+        }
+    }
+
     /// The raw entry for `grain` (0 when its table is absent).
     pub fn entry(&self, grain: u64) -> u32 {
-        let t = (grain / self.gtes_per_gt) as usize;
-        match self.tables.get(t) {
-            Some(Some(gt)) => gt[(grain % self.gtes_per_gt) as usize],
-            _ => 0,
-        }
+        self.table((grain / self.gtes_per_gt) as usize)
+            .map_or(0, |gt| gt[(grain % self.gtes_per_gt) as usize])
     }
 
     /// True when the table covering `grain` is absent (all unallocated).
     pub fn table_absent(&self, grain: u64) -> bool {
-        matches!(
-            self.tables.get((grain / self.gtes_per_gt) as usize),
-            Some(None) | None
-        )
+        self.table((grain / self.gtes_per_gt) as usize).is_none()
     }
 
     /// Grains per table.
@@ -66,32 +87,56 @@ impl GrainMap {
         self.gtes_per_gt
     }
 
-    /// Set one entry, allocating its table on first use. `budget` counts the
-    /// entries allocated so far against [`MAX_TABLE_ENTRIES`].
-    pub fn set(&mut self, grain: u64, value: u32, budget: &mut u64) -> Result<()> {
-        let t = (grain / self.gtes_per_gt) as usize;
+    /// Number of directory slots.
+    pub fn tables(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Entries of table `t`, when present.
+    pub fn table_entries(&self, t: usize) -> Option<&[u32]> {
+        self.table(t)
+    }
+
+    fn alloc(&mut self, t: usize) -> Result<usize> {
+        let slot = *self
+            .index
+            .get(t)
+            .ok_or_else(|| Error::corrupt(format!("grain table {t} is beyond the capacity")))?;
+        if slot != ABSENT {
+            return Ok(slot as usize);
+        }
+        let next = self.entries.len() as u64 + self.gtes_per_gt;
+        if next > MAX_TABLE_ENTRIES {
+            return Err(limit_error(next));
+        }
+        let i = self.entries.len() / self.gtes_per_gt as usize;
+        self.entries.resize(next as usize, 0);
+        self.index[t] = i as u32;
+        Ok(i)
+    }
+
+    /// Set one entry, allocating its table on first use.
+    pub fn set(&mut self, grain: u64, value: u32) -> Result<()> {
         let per = self.gtes_per_gt as usize;
-        let slot = self
-            .tables
-            .get_mut(t)
-            .ok_or_else(|| Error::corrupt(format!("grain {grain} is beyond the capacity")))?;
-        if slot.is_none() {
-            *budget += self.gtes_per_gt;
-            if *budget > MAX_TABLE_ENTRIES {
-                return Err(limit_error(*budget));
-            }
-            *slot = Some(vec![0u32; per].into_boxed_slice());
-        }
-        if let Some(gt) = slot {
-            gt[(grain % self.gtes_per_gt) as usize] = value;
-        }
+        let i = self.alloc((grain / self.gtes_per_gt) as usize)?;
+        self.entries[i * per + (grain % self.gtes_per_gt) as usize] = value;
         Ok(())
     }
 
-    fn install(&mut self, t: usize, gt: Box<[u32]>) {
-        if gt.iter().any(|&e| e != 0) {
-            self.tables[t] = Some(gt);
+    /// Install table `t` from little-endian bytes, unless it is all zero.
+    fn install(&mut self, t: usize, raw: &[u8]) -> Result<()> {
+        if raw.iter().all(|&b| b == 0) {
+            return Ok(());
         }
+        let per = self.gtes_per_gt as usize;
+        let i = self.alloc(t)?;
+        for (e, c) in self.entries[i * per..(i + 1) * per]
+            .iter_mut()
+            .zip(raw.chunks_exact(4))
+        {
+            *e = le_u32(c, 0);
+        }
+        Ok(())
     }
 }
 
@@ -168,8 +213,10 @@ impl SparseExtent {
         let gb = self.grain_bytes();
         let cap = self.capacity_bytes();
         let per = self.map.gtes_per_gt();
-        for (t, gt) in self.map.tables.iter().enumerate() {
-            let Some(gt) = gt else { continue };
+        for t in 0..self.map.tables() {
+            let Some(gt) = self.map.table_entries(t) else {
+                continue;
+            };
             for (i, &e) in gt.iter().enumerate() {
                 let g = t as u64 * per + i as u64;
                 if e == 0 || g >= self.header.grains() {
@@ -209,7 +256,6 @@ fn load_tables(storage: &dyn Storage, h: &SparseHeader) -> Result<GrainMap> {
     let mut gd = vec![0u8; gd_bytes as usize];
     storage.read_at(&mut gd, gd_off)?;
     let gt_bytes = u64::from(h.gtes_per_gt) * 4;
-    let mut budget = 0u64;
     let mut seen: Vec<(u64, usize)> = Vec::new();
     for t in 0..h.gd_entries as usize {
         let sector = u64::from(le_u32(&gd, t * 4));
@@ -227,9 +273,10 @@ fn load_tables(storage: &dyn Storage, h: &SparseHeader) -> Result<GrainMap> {
                 "grain table {t} at sector {sector} overlaps the grain directory"
             )));
         }
-        budget += u64::from(h.gtes_per_gt);
-        if budget > MAX_TABLE_ENTRIES {
-            return Err(limit_error(budget));
+        if (seen.len() as u64 + 1) * u64::from(h.gtes_per_gt) > MAX_TABLE_ENTRIES {
+            return Err(limit_error(
+                (seen.len() as u64 + 1) * u64::from(h.gtes_per_gt),
+            ));
         }
         seen.push((off, t));
     }
@@ -258,10 +305,7 @@ fn load_tables(storage: &dyn Storage, h: &SparseHeader) -> Result<GrainMap> {
         storage.read_at(&mut buf, seen[i].0)?;
         for (k, &(_, t)) in seen[i..j].iter().enumerate() {
             let base = k * gt_bytes as usize;
-            let gt: Box<[u32]> = (0..h.gtes_per_gt as usize)
-                .map(|e| le_u32(&buf, base + e * 4))
-                .collect();
-            map.install(t, gt);
+            map.install(t, &buf[base..base + gt_bytes as usize])?;
         }
         i = j;
     }
@@ -275,12 +319,16 @@ mod tests {
     #[test]
     fn grain_map_set_and_get() {
         let mut m = GrainMap::empty(1000, 512).unwrap();
-        let mut budget = 0;
         assert_eq!(m.entry(600), 0);
         assert!(m.table_absent(600));
-        m.set(600, 77, &mut budget).unwrap();
+        m.set(600, 77).unwrap();
         assert_eq!(m.entry(600), 77);
-        assert_eq!(budget, 512);
-        assert!(m.set(5000, 1, &mut budget).is_err());
+        assert_eq!(m.entry(601), 0);
+        assert!(m.table_absent(10));
+        assert!(m.set(5000, 1).is_err());
+        assert_eq!(
+            GrainMap::empty(1 << 40, 512).unwrap_err().kind(),
+            ErrorKind::Limit
+        );
     }
 }

@@ -11,7 +11,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::storage::Storage;
 
 use super::header::{SECTOR, SPARSE_MAGIC, SparseHeader, le_u32, le_u64};
-use super::sparse::{GrainMap, MAX_TABLE_ENTRIES};
+use super::sparse::GrainMap;
 
 /// Bytes before a compressed grain's data: `{u64 lba, u32 size}`.
 pub const GRAIN_MARKER_LEN: u64 = 12;
@@ -51,7 +51,6 @@ pub fn footer(storage: &dyn Storage) -> Result<Option<SparseHeader>> {
 pub fn scan(storage: &dyn Storage, h: &SparseHeader) -> Result<GrainMap> {
     let size = storage.size();
     let mut map = GrainMap::empty(h.grains(), h.gtes_per_gt)?;
-    let mut budget = 0u64;
     let mut pos = h
         .overhead
         .checked_mul(SECTOR)
@@ -75,7 +74,7 @@ pub fn scan(storage: &dyn Storage, h: &SparseHeader) -> Result<GrainMap> {
                     ),
                 )
             })?;
-            map.set(val / h.grain_sectors, sector, &mut budget)?;
+            map.set(val / h.grain_sectors, sector)?;
             pos = (pos + GRAIN_MARKER_LEN + len).next_multiple_of(SECTOR);
             continue;
         }
@@ -96,7 +95,6 @@ pub fn scan(storage: &dyn Storage, h: &SparseHeader) -> Result<GrainMap> {
             }
         }
     }
-    debug_assert!(budget <= MAX_TABLE_ENTRIES);
     Ok(map)
 }
 
