@@ -2,10 +2,12 @@
 //! ([`Image`]). A format answers "where does guest range R live"; the copy
 //! engine (`ferry-copy`) asks for extents and moves only data.
 pub mod error;
+pub mod formats;
 pub mod gate;
 pub mod image;
 pub mod storage;
 
+pub use formats::raw::RawImage;
 pub use error::{Error, ErrorKind, Result};
 pub use gate::Gate;
 pub use image::{Extent, ExtentKind, Image, ImageInfo};

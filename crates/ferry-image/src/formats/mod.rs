@@ -1,0 +1,2 @@
+//! Disk image formats, one folder each.
+pub mod raw;
