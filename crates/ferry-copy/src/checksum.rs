@@ -4,8 +4,8 @@
 //! (wrapping). All-zero blocks contribute nothing, so holes cost nothing and
 //! the result depends only on the bytes, not on how they are allocated. The
 //! final value also binds the virtual size.
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use ferry_image::Image;
 use xxhash_rust::xxh3::{xxh3_128, xxh3_128_with_seed};
@@ -73,7 +73,13 @@ pub fn checksum_image(image: &dyn Image, workers: usize) -> Result<String> {
                             break;
                         }
                     };
-                    let Item::Data { offset, len, ranges, .. } = item else {
+                    let Item::Data {
+                        offset,
+                        len,
+                        ranges,
+                        ..
+                    } = item
+                    else {
                         continue;
                     };
                     let buf = &mut buf[..len as usize];

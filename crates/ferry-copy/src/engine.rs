@@ -125,9 +125,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 fn flush(target: &dyn Storage) -> Result<()> {
-    target.flush().map_err(|e| {
-        Error::write(format!("cannot flush the target {}", target.describe()), e)
-    })
+    target
+        .flush()
+        .map_err(|e| Error::write(format!("cannot flush the target {}", target.describe()), e))
 }
 
 pub(crate) fn record_failure(failed: &Mutex<Option<Error>>, stop: &AtomicBool, e: Error) {
@@ -152,7 +152,10 @@ pub(crate) fn fill(
         buf[cur..ra].fill(0);
         image.read_at(&mut buf[ra..rb], a).map_err(|e| {
             Error::read(
-                format!("reading {} bytes at guest offset {a} from the source failed", b - a),
+                format!(
+                    "reading {} bytes at guest offset {a} from the source failed",
+                    b - a
+                ),
                 e,
             )
         })?;
@@ -173,7 +176,9 @@ fn resolve_chunk(requested: u64, granularity: u64) -> u64 {
     } else {
         BLOCK
     };
-    base.div_ceil(align).saturating_mul(align).clamp(align, MAX_CHUNK.max(align))
+    base.div_ceil(align)
+        .saturating_mul(align)
+        .clamp(align, MAX_CHUNK.max(align))
 }
 
 impl<'a> Engine<'a> {
@@ -241,7 +246,9 @@ impl<'a> Engine<'a> {
                 .journal
                 .as_ref()
                 .map(|j| s.spawn(move || this.journal_loop(j)));
-            let handles: Vec<_> = (0..self.workers).map(|_| s.spawn(|| self.worker())).collect();
+            let handles: Vec<_> = (0..self.workers)
+                .map(|_| s.spawn(|| self.worker()))
+                .collect();
             for h in handles {
                 if h.join().is_err() {
                     record_failure(
@@ -271,7 +278,8 @@ impl<'a> Engine<'a> {
             Some(j) => lock(&j.state).1,
             None => *lock(&self.sum),
         };
-        let checksum = (self.opts.checksum || self.journal.is_some()).then(|| sum.finish(self.size));
+        let checksum =
+            (self.opts.checksum || self.journal.is_some()).then(|| sum.finish(self.size));
         let tier = if self.flat.is_some() && !self.cfr_fell_back.load(Ordering::Relaxed) {
             Tier::CopyFileRange
         } else {
@@ -304,7 +312,8 @@ impl<'a> Engine<'a> {
                 }
             };
             let mut item_sum = Sum::default();
-            if let Err(e) = self.process(&item, &mut buf, filled, want_sum.then_some(&mut item_sum)) {
+            if let Err(e) = self.process(&item, &mut buf, filled, want_sum.then_some(&mut item_sum))
+            {
                 record_failure(&self.failed, &self.stop, e);
                 break;
             }
@@ -353,7 +362,13 @@ impl<'a> Engine<'a> {
         Ok(Some((item, filled)))
     }
 
-    fn process(&self, item: &Item, buf: &mut [u8], filled: bool, sum: Option<&mut Sum>) -> Result<()> {
+    fn process(
+        &self,
+        item: &Item,
+        buf: &mut [u8],
+        filled: bool,
+        sum: Option<&mut Sum>,
+    ) -> Result<()> {
         match item {
             Item::Zero { seq, offset, len } => {
                 self.wait_turn(*seq)?;
@@ -410,12 +425,18 @@ impl<'a> Engine<'a> {
                 self.zero_skipped.fetch_add(n, Ordering::Relaxed);
                 if !self.target_is_zero {
                     self.target.write_zeroes(at, n).map_err(|e| {
-                        Error::write(format!("zeroing {n} bytes at offset {at} of the target failed"), e)
+                        Error::write(
+                            format!("zeroing {n} bytes at offset {at} of the target failed"),
+                            e,
+                        )
                     })?;
                 }
             } else {
                 self.target.write_at(&buf[a..b], at).map_err(|e| {
-                    Error::write(format!("writing {n} bytes at offset {at} of the target failed"), e)
+                    Error::write(
+                        format!("writing {n} bytes at offset {at} of the target failed"),
+                        e,
+                    )
                 })?;
                 self.bytes_written.fetch_add(n, Ordering::Relaxed);
             }
@@ -530,7 +551,10 @@ impl<'a> Engine<'a> {
 fn open_journal(r: &ResumeOptions, size: u64, chunk: u64) -> Result<(JournalCtl, ChunkSet)> {
     let base = JournalState::new(&r.source_identity, size, chunk);
     let (set, sum) = match journal::load(&r.journal)? {
-        None => (ChunkSet::with_capacity(size.div_ceil(chunk)), Sum::default()),
+        None => (
+            ChunkSet::with_capacity(size.div_ceil(chunk)),
+            Sum::default(),
+        ),
         Some(old) => {
             old.check_matches(&r.journal, &base)?;
             let sum = old

@@ -108,6 +108,32 @@ impl JournalState {
     }
 }
 
+/// An identity for the source file at `path` read as `format`: size,
+/// modification time, format and a hash of its first 64 KiB (the header).
+/// A resume is refused when any of them changed.
+pub fn source_identity(path: &Path, format: &str) -> Result<String> {
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
+    let err = |e: std::io::Error| {
+        Error::new(
+            ErrorKind::Journal,
+            format!("cannot identify the source {} for resuming", path.display()),
+        )
+        .with_source(e)
+    };
+    let file = std::fs::File::open(path).map_err(err)?;
+    let meta = file.metadata().map_err(err)?;
+    let mut head = Vec::with_capacity(64 << 10);
+    file.take(64 << 10).read_to_end(&mut head).map_err(err)?;
+    Ok(format!(
+        "size={} mtime={}.{:09} format={format} head={:016x}",
+        meta.size(),
+        meta.mtime(),
+        meta.mtime_nsec(),
+        xxhash_rust::xxh3::xxh3_64(&head)
+    ))
+}
+
 /// Read the journal at `path`, or `None` when there is none.
 pub fn load(path: &Path) -> Result<Option<JournalState>> {
     let bytes = match std::fs::read(path) {

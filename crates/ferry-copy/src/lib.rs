@@ -30,7 +30,7 @@ mod zero;
 pub use checksum::{BLOCK as CHECKSUM_BLOCK, checksum_image};
 pub use engine::copy;
 pub use error::{Error, ErrorKind, Result};
-pub use journal::{JournalState, ResumeOptions, load as load_journal};
+pub use journal::{JournalState, ResumeOptions, load as load_journal, source_identity};
 pub use zero::is_zero;
 
 /// In what order an endpoint must see its I/O.

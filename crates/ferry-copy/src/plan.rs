@@ -427,7 +427,10 @@ mod tests {
     fn a_gap_in_the_extent_map_is_an_error_not_a_loop() {
         let img = Fake {
             size: 4 * M,
-            extents: vec![ext(0, M, ExtentKind::Data), ext(2 * M, 2 * M, ExtentKind::Data)],
+            extents: vec![
+                ext(0, M, ExtentKind::Data),
+                ext(2 * M, 2 * M, ExtentKind::Data),
+            ],
         };
         let mut p = Planner::new(&img, M, None).unwrap();
         let mut err = None;

@@ -5,10 +5,14 @@ pub mod error;
 pub mod formats;
 pub mod gate;
 pub mod image;
+pub mod open;
 pub mod storage;
+pub mod wrap;
 
-pub use formats::raw::RawImage;
 pub use error::{Error, ErrorKind, Result};
+pub use formats::Format;
+pub use formats::raw::RawImage;
 pub use gate::Gate;
 pub use image::{Extent, ExtentKind, Image, ImageInfo};
+pub use open::{OpenOptions, open_image, probe};
 pub use storage::{FileStorage, Storage};

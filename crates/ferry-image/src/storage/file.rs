@@ -477,6 +477,9 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::OutOfBounds);
         drop(s);
         let ro = FileStorage::open(&p).unwrap();
-        assert_eq!(ro.write_zeroes(0, 512).unwrap_err().kind(), ErrorKind::ReadOnly);
+        assert_eq!(
+            ro.write_zeroes(0, 512).unwrap_err().kind(),
+            ErrorKind::ReadOnly
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! Raw images (and ISO, which is raw): guest offset = storage offset. The
 //! extents come from the storage itself (`SEEK_DATA`/`SEEK_HOLE` for files),
-//! so a sparse raw file copies only its data.
+//! so a sparse raw file copies only its data, and a raw file on a
+//! reflink-capable filesystem can be cloned ([`Image::flat_file`]).
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::image::{Extent, Image, ImageInfo};
@@ -9,55 +11,60 @@ use crate::storage::{FileStorage, Storage};
 
 /// A raw image over any [`Storage`].
 pub struct RawImage {
-    storage: Box<dyn Storage>,
-    actual_size: Option<u64>,
+    storage: Arc<dyn Storage>,
+    format_name: &'static str,
 }
 
 impl std::fmt::Debug for RawImage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RawImage")
+            .field("format", &self.format_name)
             .field("storage", &self.storage.describe())
             .finish()
     }
 }
 
 impl RawImage {
-    /// A raw image whose guest bytes are the bytes of `storage`.
-    pub fn new(storage: Box<dyn Storage>) -> Self {
+    /// A raw image whose guest bytes are `storage`'s bytes.
+    pub fn new(storage: Arc<dyn Storage>) -> Self {
+        Self::named(storage, "raw")
+    }
+
+    /// The same, reported under another format name (`iso`).
+    pub fn named(storage: Arc<dyn Storage>, format_name: &'static str) -> Self {
         Self {
             storage,
-            actual_size: None,
+            format_name,
         }
     }
 
     /// Open the file or block device at `path` as a raw image.
     pub fn open(path: &Path) -> Result<Self> {
-        let storage = FileStorage::open(path)?;
-        let actual_size = allocated_bytes(path);
-        Ok(Self {
-            storage: Box::new(storage),
-            actual_size,
-        })
+        Ok(Self::new(Arc::new(FileStorage::open(path)?)))
     }
 
     /// The storage underneath.
-    pub fn storage(&self) -> &dyn Storage {
-        self.storage.as_ref()
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
     }
 }
 
-fn allocated_bytes(path: &Path) -> Option<u64> {
+/// Bytes a regular file occupies on disk.
+fn allocated_bytes(file: &std::fs::File) -> Option<u64> {
     use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata(path).ok()?;
+    let meta = file.metadata().ok()?;
     meta.is_file().then(|| meta.blocks().saturating_mul(512))
 }
 
 impl Image for RawImage {
     fn info(&self) -> ImageInfo {
         ImageInfo {
-            format: "raw".to_string(),
+            format: self.format_name.to_string(),
             virtual_size: self.storage.size(),
-            actual_size: self.actual_size,
+            actual_size: self
+                .storage
+                .host_file()
+                .and_then(|(f, off)| if off == 0 { allocated_bytes(f) } else { None }),
             ..ImageInfo::default()
         }
     }
@@ -77,13 +84,17 @@ impl Image for RawImage {
 
     fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<()> {
         let size = self.storage.size();
-        if offset.checked_add(buf.len() as u64).is_none_or(|e| e > size) {
+        if offset
+            .checked_add(buf.len() as u64)
+            .is_none_or(|e| e > size)
+        {
             return Err(Error::new(
                 ErrorKind::OutOfBounds,
                 format!(
-                    "read of {} bytes at guest offset {offset} is past the end of the raw image {} ({size} bytes)",
+                    "read of {} bytes at offset {offset} is past the end of the {} image on {} ({size} bytes)",
                     buf.len(),
-                    self.storage.describe()
+                    self.format_name,
+                    self.storage.describe(),
                 ),
             ));
         }
@@ -95,7 +106,7 @@ impl Image for RawImage {
     }
 
     fn granularity(&self) -> u64 {
-        4096
+        1 << 20
     }
 }
 
@@ -113,7 +124,9 @@ mod tests {
         drop(s);
         let img = RawImage::open(&p).unwrap();
         assert_eq!(img.virtual_size(), 3 << 20);
-        assert_eq!(img.info().format, "raw");
+        let info = img.info();
+        assert_eq!(info.format, "raw");
+        assert!(info.actual_size.unwrap() < 3 << 20);
         let ext = img.extents(0, u64::MAX).unwrap();
         assert_eq!(ext.iter().map(|e| e.length).sum::<u64>(), 3 << 20);
         let data: u64 = ext
