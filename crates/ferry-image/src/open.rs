@@ -29,8 +29,9 @@ pub struct OpenOptions {
     pub stream_limits: crate::wrap::StreamLimits,
     /// For a tar archive (an OVA): the member to open.
     pub tar_member: Option<String>,
-    /// Files already open above this one in the chain (loop detection).
-    pub(crate) chain: Vec<PathBuf>,
+    /// Files already open above this one in the chain, for loop detection.
+    /// [`open_named`] maintains it; callers leave it empty.
+    pub chain: Vec<PathBuf>,
 }
 
 /// A wrapper around the image bytes, detected by magic.

@@ -81,8 +81,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .as_deref()
         .map(str::parse::<Format>)
         .transpose()?;
-    let mut open_opts = OpenOptions::default();
-    open_opts.format = format;
+    let open_opts = OpenOptions {
+        format,
+        ..OpenOptions::default()
+    };
     let source = ferry_image::open_image(&args.src, &open_opts)
         .with_context(|| format!("cannot open the source image {}", args.src.display()))?;
     let compress = parse_options(&args.options, args.output_format)?;
@@ -254,8 +256,10 @@ impl Target {
             OutputFormat::Qcow2 => Format::Qcow2,
             OutputFormat::Vmdk => Format::Vmdk,
         };
-        let mut opts = OpenOptions::default();
-        opts.format = Some(fmt);
+        let opts = OpenOptions {
+            format: Some(fmt),
+            ..OpenOptions::default()
+        };
         let written = ferry_image::open_image(&self.write_path, &opts)
             .with_context(|| format!("cannot reopen {} to verify it", self.write_path.display()))?;
         let got = ferry_copy::checksum_image(written.as_ref(), workers).with_context(|| {
