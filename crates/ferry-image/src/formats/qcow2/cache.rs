@@ -12,6 +12,13 @@ pub struct Lru<K, V> {
 }
 
 impl<K: Hash + Eq + Copy, V: Clone> Lru<K, V> {
+    /// A clone of the value for `key`, marking it recently used.
+    pub fn get(&mut self, key: &K) -> Option<V> {
+        self.get_mut(key).map(|v| v.clone())
+    }
+}
+
+impl<K: Hash + Eq + Copy, V> Lru<K, V> {
     /// An empty cache holding at most `capacity` entries (at least one).
     pub fn new(capacity: usize) -> Self {
         Self {
@@ -19,16 +26,6 @@ impl<K: Hash + Eq + Copy, V: Clone> Lru<K, V> {
             capacity: capacity.max(1),
             tick: 0,
         }
-    }
-
-    /// The value for `key`, marking it recently used.
-    pub fn get(&mut self, key: &K) -> Option<V> {
-        self.tick += 1;
-        let tick = self.tick;
-        self.map.get_mut(key).map(|(v, used)| {
-            *used = tick;
-            v.clone()
-        })
     }
 
     /// The value for `key` without touching its age.

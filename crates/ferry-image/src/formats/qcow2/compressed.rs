@@ -42,7 +42,7 @@ fn inflate(input: &[u8], out: &mut [u8], host: u64) -> Result<()> {
         let d = slot.get_or_insert_with(|| Decompress::new(false));
         d.reset(false);
         let status = d
-            .decompress(input, out, FlushDecompress::Finish)
+            .decompress(input, out, FlushDecompress::None)
             .map_err(|e| {
                 Error::corrupt(format!(
                     "qcow2 compressed cluster at host offset {host:#x} is not valid deflate data"
@@ -57,7 +57,7 @@ fn inflate(input: &[u8], out: &mut [u8], host: u64) -> Result<()> {
             let used = d.total_in() as usize;
             let mut extra = [0u8; 1];
             let rest = input.get(used..).unwrap_or(&[]);
-            if d.decompress(rest, &mut extra, FlushDecompress::Finish)
+            if d.decompress(rest, &mut extra, FlushDecompress::None)
                 .is_ok()
                 && d.total_out() as usize > got
             {
@@ -114,7 +114,8 @@ fn unzstd(input: &[u8], out: &mut [u8], host: u64) -> Result<()> {
 }
 
 /// Deflate one cluster into `out`; returns the compressed length, or `None`
-/// when it would not be smaller than `out.len()` (write it uncompressed).
+/// when it does not fit in `out`. Give `out` room for incompressible input
+/// (input length + 1/8 + 1 KiB).
 pub fn deflate(input: &[u8], out: &mut [u8]) -> Result<Option<usize>> {
     DEFLATE.with(|cell| {
         let mut slot = cell.borrow_mut();
@@ -182,6 +183,27 @@ mod tests {
         for kind in [Compression::Deflate, Compression::Zstd] {
             let err = decompress(kind, &[0xff; 64], &mut out, 0).unwrap_err();
             assert_eq!(err.kind(), crate::error::ErrorKind::Corrupt);
+        }
+    }
+}
+
+#[cfg(test)]
+mod reuse_tests {
+    use super::*;
+
+    #[test]
+    fn inflate_state_is_reusable_after_full_output_and_errors() {
+        let a: Vec<u8> = (0..8192u32).map(|i| (i * 7 / 13) as u8).collect();
+        let mut comp = vec![0u8; 16384];
+        let n = deflate(&a, &mut comp).unwrap().unwrap();
+        let mut out = vec![0u8; 8192];
+        for _ in 0..3 {
+            decompress(Compression::Deflate, &comp[..n], &mut out, 0).unwrap();
+            assert_eq!(out, a);
+            assert!(decompress(Compression::Deflate, &[0xff; 16], &mut out, 0).is_err());
+            let mut big = vec![0u8; 65536];
+            let m = deflate(&vec![1u8; 65536], &mut big).unwrap().unwrap();
+            assert!(decompress(Compression::Deflate, &big[..m], &mut out, 0).is_err());
         }
     }
 }

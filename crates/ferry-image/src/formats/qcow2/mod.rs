@@ -15,8 +15,11 @@ pub mod compressed;
 pub mod header;
 pub mod l2;
 pub mod reader;
+pub mod refcount;
+pub mod writer;
 
 pub use reader::Qcow2Image;
+pub use writer::{Qcow2Writer, Qcow2WriterOptions};
 
 /// Open a qcow2 image stored in `storage` (at `path`), `depth` deep in a chain.
 pub fn open(
