@@ -126,3 +126,10 @@ pub fn pattern_writes(size: u64) -> Vec<(u8, u64, u64)> {
         (0x44, size - 1536, 1536),
     ]
 }
+
+/// True when every range of `inner` lies inside one range of `outer`.
+pub fn ranges_within(inner: &[(u64, u64)], outer: &[(u64, u64)]) -> bool {
+    inner
+        .iter()
+        .all(|&(s, l)| outer.iter().any(|&(os, ol)| s >= os && s + l <= os + ol))
+}
