@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use ferry_image::formats::vhd::footer::checksum;
 use ferry_image::{ErrorKind, Image, OpenOptions, open_image};
-use ferry_testutil::{images_identical, peer, qemu_img, qemu_io_write, tempdir};
+use ferry_testutil::{peer, qemu_img, qemu_io_write, tempdir};
 use support::*;
 
 fn open(path: &Path) -> Arc<dyn Image> {
