@@ -178,7 +178,8 @@ pub(crate) fn open_format(
         Format::Raw => Ok(Arc::new(formats::raw::RawImage::new(storage))),
         Format::Iso => Ok(Arc::new(formats::raw::RawImage::named(storage, "iso"))),
         Format::Qcow2 => formats::qcow2::open(storage, path, opts, depth),
-        Format::Vmdk | Format::Vpc | Format::Vhdx => Err(Error::unsupported(format!(
+        Format::Vmdk => formats::vmdk::open(storage, path, opts, depth),
+        Format::Vpc | Format::Vhdx => Err(Error::unsupported(format!(
             "{}: the {format} format is not supported by this build of ferry",
             path.display()
         ))),
