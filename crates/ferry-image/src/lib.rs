@@ -11,6 +11,7 @@ pub mod wrap;
 
 pub use error::{Error, ErrorKind, Result};
 pub use formats::Format;
+pub use formats::raw::RawImage;
 pub use gate::Gate;
 pub use image::{Extent, ExtentKind, Image, ImageInfo};
 pub use open::{OpenOptions, open_image, probe};

@@ -29,8 +29,9 @@ pub struct OpenOptions {
     pub stream_limits: crate::wrap::StreamLimits,
     /// For a tar archive (an OVA): the member to open.
     pub tar_member: Option<String>,
-    /// Files already open above this one in the chain (loop detection).
-    pub(crate) chain: Vec<PathBuf>,
+    /// Files already open above this one in the chain, for loop detection.
+    /// [`open_named`] maintains it; callers leave it empty.
+    pub chain: Vec<PathBuf>,
 }
 
 /// A wrapper around the image bytes, detected by magic.
@@ -177,7 +178,8 @@ pub(crate) fn open_format(
         Format::Raw => Ok(Arc::new(formats::raw::RawImage::new(storage))),
         Format::Iso => Ok(Arc::new(formats::raw::RawImage::named(storage, "iso"))),
         Format::Qcow2 => formats::qcow2::open(storage, path, opts, depth),
-        Format::Vmdk | Format::Vpc | Format::Vhdx => Err(Error::unsupported(format!(
+        Format::Vmdk => formats::vmdk::open(storage, path, opts, depth),
+        Format::Vpc | Format::Vhdx => Err(Error::unsupported(format!(
             "{}: the {format} format is not supported by this build of ferry",
             path.display()
         ))),
