@@ -22,6 +22,9 @@ struct Cli {
 enum Command {
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
+    /// Convert a disk image (raw, qcow2, VMDK, VHD, VHDX, ISO) to raw, qcow2
+    /// or streamOptimized VMDK, copying only data.
+    Convert(cmd::convert::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -32,6 +35,7 @@ fn main() -> std::process::ExitCode {
         .init();
     let result = match cli.command {
         Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
+        Command::Convert(args) => cmd::convert::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
