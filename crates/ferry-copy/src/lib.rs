@@ -75,6 +75,14 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// Progress of a copy of `total` bytes that has not started.
+    pub fn with_total(total: u64) -> Self {
+        Self {
+            done: AtomicU64::new(0),
+            total: AtomicU64::new(total),
+        }
+    }
+
     /// Guest bytes finished (copied, zeroed, cloned or resumed).
     pub fn done(&self) -> u64 {
         self.done.load(Ordering::Relaxed)

@@ -8,7 +8,7 @@ use std::fs::{File, OpenOptions};
 use std::io::ErrorKind as IoKind;
 use std::os::unix::fs::{FileExt, FileTypeExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use rustix::fs::{FallocateFlags, SeekFrom};
 
@@ -21,7 +21,8 @@ use crate::storage::Storage;
 pub struct FileStorage {
     file: File,
     path: PathBuf,
-    size: u64,
+    /// Grows when a write extends a regular file (format writers append).
+    size: AtomicU64,
     writable: bool,
     block_device: bool,
     /// Cleared after the first `EOPNOTSUPP` from `SEEK_DATA`, so the file is
@@ -80,7 +81,7 @@ impl FileStorage {
         Ok(Self {
             file,
             path: path.to_path_buf(),
-            size,
+            size: AtomicU64::new(size),
             writable,
             block_device,
             seek_data: AtomicBool::new(!block_device),
@@ -116,13 +117,13 @@ impl FileStorage {
     }
 
     fn check_range(&self, what: &str, offset: u64, len: u64) -> Result<()> {
-        if offset.checked_add(len).is_none_or(|end| end > self.size) {
+        let size = self.size();
+        if offset.checked_add(len).is_none_or(|end| end > size) {
             return Err(Error::new(
                 ErrorKind::OutOfBounds,
                 format!(
-                    "{what} of {len} bytes at offset {offset} is past the end of {} ({} bytes)",
+                    "{what} of {len} bytes at offset {offset} is past the end of {} ({size} bytes)",
                     self.path.display(),
-                    self.size
                 ),
             ));
         }
@@ -285,7 +286,7 @@ fn file_size(file: &File, meta: &std::fs::Metadata) -> std::io::Result<u64> {
 
 impl Storage for FileStorage {
     fn size(&self) -> u64 {
-        self.size
+        self.size.load(Ordering::Acquire)
     }
 
     fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<()> {
@@ -304,6 +305,15 @@ impl Storage for FileStorage {
 
     fn write_at(&self, buf: &[u8], offset: u64) -> Result<()> {
         self.check_writable()?;
+        let end = offset.checked_add(buf.len() as u64).ok_or_else(|| {
+            Error::new(
+                ErrorKind::OutOfBounds,
+                format!("write at offset {offset} overflows"),
+            )
+        })?;
+        if self.block_device && end > self.size() {
+            self.check_range("write", offset, buf.len() as u64)?;
+        }
         self.file.write_all_at(buf, offset).map_err(|e| {
             Error::io(
                 format!(
@@ -313,7 +323,9 @@ impl Storage for FileStorage {
                 ),
                 e,
             )
-        })
+        })?;
+        self.size.fetch_max(end, Ordering::AcqRel);
+        Ok(())
     }
 
     fn write_zeroes(&self, offset: u64, len: u64) -> Result<()> {
@@ -356,7 +368,7 @@ impl Storage for FileStorage {
     }
 
     fn extents(&self, offset: u64, len: u64) -> Result<Vec<Extent>> {
-        let end = offset.saturating_add(len).min(self.size);
+        let end = offset.saturating_add(len).min(self.size());
         if offset >= end {
             return Ok(Vec::new());
         }
@@ -466,6 +478,18 @@ mod tests {
         s.read_at(&mut buf, 0).unwrap();
         assert!(buf.iter().all(|&b| b == 9));
         assert!(allocated_bytes(&p) < 2 << 20, "no hole was punched");
+    }
+
+    #[test]
+    fn appending_writes_grow_the_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.qcow2");
+        let s = FileStorage::create(&p, 0).unwrap();
+        s.write_at(&[1u8; 100], 4096).unwrap();
+        assert_eq!(s.size(), 4196);
+        let mut b = [0u8; 100];
+        s.read_at(&mut b, 4096).unwrap();
+        assert_eq!(b, [1u8; 100]);
     }
 
     #[test]

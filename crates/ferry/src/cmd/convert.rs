@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use ferry_copy::{CopyOptions, CopyReport, Progress, ResumeOptions};
+use ferry_image::formats::qcow2::{Qcow2Writer, Qcow2WriterOptions};
 use ferry_image::{FileStorage, Format, Image, OpenOptions, Storage};
 
 /// Output formats.
@@ -22,6 +23,25 @@ pub enum OutputFormat {
     Qcow2,
     /// streamOptimized VMDK (the disk format inside OVAs).
     Vmdk,
+}
+
+impl OutputFormat {
+    fn name(self) -> &'static str {
+        match self {
+            OutputFormat::Raw => "raw",
+            OutputFormat::Qcow2 => "qcow2",
+            OutputFormat::Vmdk => "vmdk",
+        }
+    }
+
+    /// Granularity of the target's allocation: zero detection and writes
+    /// use it so an image writer sees whole clusters.
+    fn zero_block(self) -> u64 {
+        match self {
+            OutputFormat::Raw => 4096,
+            OutputFormat::Qcow2 | OutputFormat::Vmdk => 64 * 1024,
+        }
+    }
 }
 
 /// How to show progress.
@@ -91,12 +111,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let size = source.virtual_size();
     let target = Target::prepare(&args, source.as_ref(), compress)?;
 
-    let progress = Arc::new(Progress::default());
+    let progress = Arc::new(Progress::with_total(size));
     let copy_opts = CopyOptions {
         workers: args.workers,
         target_is_zero: target.is_zero,
         checksum: args.verify,
         zero_copy: args.output_format == OutputFormat::Raw,
+        zero_block: args.output_format.zero_block(),
         resume: target.journal.clone().map(|journal| ResumeOptions {
             journal,
             source_identity: target.source_identity.clone(),
@@ -166,20 +187,26 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 }
 
 impl Target {
-    fn prepare(args: &Args, source: &dyn Image, _compress: bool) -> anyhow::Result<Self> {
+    fn prepare(args: &Args, source: &dyn Image, compress: bool) -> anyhow::Result<Self> {
         let size = source.virtual_size();
         let is_device = std::fs::metadata(&args.dst).is_ok_and(|m| {
             use std::os::unix::fs::FileTypeExt;
             m.file_type().is_block_device()
         });
         if args.output_format != OutputFormat::Raw {
-            bail!(
-                "unsupported: -O {} needs the {0:?} writer, which this build of ferry does not have yet; convert to raw",
-                match args.output_format {
-                    OutputFormat::Qcow2 => "qcow2",
-                    _ => "vmdk",
-                }
-            );
+            if args.resume {
+                bail!(
+                    "unsupported: --resume needs -O raw (an image format's metadata is only complete at the end)"
+                );
+            }
+            if is_device {
+                bail!(
+                    "unsupported: -O {} cannot be written onto the block device {}; use -O raw",
+                    args.output_format.name(),
+                    args.dst.display()
+                );
+            }
+            return Self::prepare_image(args, size, compress);
         }
         if is_device {
             if args.resume {
@@ -242,6 +269,41 @@ impl Target {
             is_zero,
             journal: args.resume.then_some(journal),
             source_identity,
+        })
+    }
+
+    /// A new qcow2 or VMDK image in DST.part.
+    fn prepare_image(args: &Args, size: u64, compress: bool) -> anyhow::Result<Self> {
+        let part = with_suffix(&args.dst, ".part");
+        let file: Arc<dyn Storage> = Arc::new(
+            FileStorage::create(&part, 0)
+                .with_context(|| format!("cannot create {}", part.display()))?,
+        );
+        let storage: Box<dyn Storage> = match args.output_format {
+            OutputFormat::Qcow2 => {
+                let opts = Qcow2WriterOptions {
+                    compress,
+                    ..Qcow2WriterOptions::new(size)
+                };
+                Box::new(
+                    Qcow2Writer::create(file, &opts).with_context(|| {
+                        format!("cannot start the qcow2 image {}", part.display())
+                    })?,
+                )
+            }
+            other => bail!(
+                "unsupported: -O {} needs the streamOptimized VMDK writer, which this build of ferry does not have yet",
+                other.name()
+            ),
+        };
+        Ok(Self {
+            storage,
+            write_path: part,
+            final_path: args.dst.clone(),
+            format: args.output_format,
+            is_zero: true,
+            journal: None,
+            source_identity: String::new(),
         })
     }
 
