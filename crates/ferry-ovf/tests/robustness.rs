@@ -34,9 +34,27 @@ impl Rng {
 }
 
 const TOKENS: &[&[u8]] = &[
-    b"<", b">", b"/>", b"</Item>", b"<Item>", b"&amp;", b"&#0;", b"&#x110000;", b"\"", b"'",
-    b"ovf:/disk/", b"../", b"<!DOCTYPE x [<!ENTITY a \"b\">]>", b"<![CDATA[", b"]]>", b"\xff\xfe",
-    b"99999999999999999999", b"-1", b"byte * 2^99", b"<VirtualSystem>", b"xmlns:a=\"\"",
+    b"<",
+    b">",
+    b"/>",
+    b"</Item>",
+    b"<Item>",
+    b"&amp;",
+    b"&#0;",
+    b"&#x110000;",
+    b"\"",
+    b"'",
+    b"ovf:/disk/",
+    b"../",
+    b"<!DOCTYPE x [<!ENTITY a \"b\">]>",
+    b"<![CDATA[",
+    b"]]>",
+    b"\xff\xfe",
+    b"99999999999999999999",
+    b"-1",
+    b"byte * 2^99",
+    b"<VirtualSystem>",
+    b"xmlns:a=\"\"",
 ];
 
 fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
@@ -106,7 +124,10 @@ fn pathological_documents() {
         "</VirtualSystemCollection>".repeat(5000)
     );
     exercise_ovf(deep.as_bytes());
-    let nested_items = format!("<Envelope><VirtualSystem>{}</VirtualSystem></Envelope>", "<a>".repeat(200_000));
+    let nested_items = format!(
+        "<Envelope><VirtualSystem>{}</VirtualSystem></Envelope>",
+        "<a>".repeat(200_000)
+    );
     exercise_ovf(nested_items.as_bytes());
     let closed = format!(
         "<Envelope><VirtualSystem><Name>n</Name>{}{}</VirtualSystem></Envelope>",
@@ -116,11 +137,15 @@ fn pathological_documents() {
     exercise_ovf(closed.as_bytes());
     let wide = format!(
         "<Envelope><VirtualSystem><VirtualHardwareSection>{}</VirtualHardwareSection></VirtualSystem></Envelope>",
-        "<Item><ResourceType>17</ResourceType><HostResource>ovf:/disk/x</HostResource></Item>".repeat(20_000)
+        "<Item><ResourceType>17</ResourceType><HostResource>ovf:/disk/x</HostResource></Item>"
+            .repeat(20_000)
     );
     let err = ovf::parse(wide.as_bytes(), "wide.ovf", &ParseOptions::default()).unwrap_err();
     assert!(err.to_string().contains("wide.ovf"));
-    let long_attr = format!("<Envelope><VirtualSystem id=\"{}\"/></Envelope>", "x".repeat(4 << 20));
+    let long_attr = format!(
+        "<Envelope><VirtualSystem id=\"{}\"/></Envelope>",
+        "x".repeat(4 << 20)
+    );
     exercise_ovf(long_attr.as_bytes());
 }
 
@@ -193,7 +218,10 @@ fn random_text_through_small_parsers() {
             let _ = manifest::parse(&s);
             let _ = Location::parse(&s);
             if let Ok(p) = href::check(&s) {
-                assert!(!p.split('/').any(|c| c == ".." || c.is_empty()), "{s:?} -> {p:?}");
+                assert!(
+                    !p.split('/').any(|c| c == ".." || c.is_empty()),
+                    "{s:?} -> {p:?}"
+                );
                 assert!(!Path::new(&p).is_absolute());
             }
             let _ = ovf::units::byte_multiplier(&s);
