@@ -31,6 +31,9 @@ enum Command {
     Convert(cmd::convert::Args),
     /// OVA appliances: scan a provider path, show VMs and their concerns.
     Ova(cmd::ova::Args),
+    /// Run a migration to the end on the embedded default: apply the
+    /// manifests, migrate, print a summary (non-zero exit on failure).
+    Migrate(cmd::migrate::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -45,6 +48,7 @@ fn main() -> std::process::ExitCode {
         Command::Info(args) => cmd::info::run(args),
         Command::Map(args) => cmd::map::run(args),
         Command::Ova(args) => cmd::ova::run(args),
+        Command::Migrate(args) => cmd::migrate::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

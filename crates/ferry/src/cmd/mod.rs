@@ -1,6 +1,10 @@
 //! One module per subcommand.
 pub mod completions;
 pub mod convert;
+pub mod embedded;
 pub mod info;
+pub mod manifests;
 pub mod map;
+pub mod migrate;
 pub mod ova;
+pub mod progress;

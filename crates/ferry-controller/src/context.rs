@@ -1,0 +1,69 @@
+//! What every reconciler shares: the API client, the inventory, the
+//! destination, the controller settings and the migrations now running.
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use ferry_destination::Destination;
+use ferry_inventory::Inventory;
+
+/// Controller settings (the ForkliftController values that matter here).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `controller_max_vm_inflight`: VMs migrated at once (OVA counts VMs).
+    pub max_vm_inflight: usize,
+    /// `controller_filesystem_overhead` in percent.
+    pub filesystem_overhead: u32,
+    /// `controller_block_overhead` in bytes.
+    pub block_overhead: u64,
+    /// Copy worker threads per disk (0: cores).
+    pub copy_workers: usize,
+    /// Compute and compare checksums of every copied disk.
+    pub verify: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { max_vm_inflight: 20, filesystem_overhead: 10, block_overhead: 0, copy_workers: 0, verify: true }
+    }
+}
+
+/// A running migration, keyed by the Migration's UID.
+#[derive(Debug)]
+pub struct Run {
+    /// Set to stop every VM of the migration (the Migration was deleted).
+    pub stop: Arc<std::sync::atomic::AtomicBool>,
+    /// The task driving it.
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Shared by all reconcilers.
+pub struct Context {
+    /// The API server (embedded or a cluster).
+    pub client: kube::Client,
+    /// The inventory of every source provider.
+    pub inventory: Inventory,
+    /// Where migrated VMs land.
+    pub destination: Arc<dyn Destination>,
+    /// Settings.
+    pub settings: Settings,
+    /// Migrations running now.
+    pub runs: Mutex<HashMap<String, Run>>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context").field("destination", &self.destination.kind()).field("settings", &self.settings).finish()
+    }
+}
+
+impl Context {
+    /// A context; `runs` starts empty.
+    pub fn new(client: kube::Client, inventory: Inventory, destination: Arc<dyn Destination>, settings: Settings) -> Arc<Self> {
+        Arc::new(Self { client, inventory, destination, settings, runs: Mutex::new(HashMap::new()) })
+    }
+}
+
+/// The current time as a Kubernetes timestamp.
+pub fn now() -> k8s_openapi::apimachinery::pkg::apis::meta::v1::Time {
+    k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(jiff::Timestamp::now())
+}

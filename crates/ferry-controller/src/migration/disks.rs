@@ -1,0 +1,183 @@
+//! Copying one disk of an OVA VM onto its destination volume: open the disk
+//! inside the `.ova` (read in place, never extracted) or beside the `.ovf`,
+//! copy with the resume journal, verify, and mark the volume ready.
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use ferry_copy::{CopyOptions, Progress, ResumeOptions};
+use ferry_destination::{Destination, Volume};
+use ferry_image::OpenOptions;
+use ferry_image::{Error as ImageError, ErrorKind, Extent, Gate, Storage};
+
+use crate::error::chain;
+
+/// Where a disk's bytes are.
+#[derive(Debug, Clone)]
+pub struct DiskSource {
+    /// The `.ova` file, or the extracted package's folder.
+    pub package: PathBuf,
+    /// The file's href inside the package.
+    pub href: String,
+}
+
+impl DiskSource {
+    /// From the inventory disk's `filePath` (an `.ova`, or a folder ending in
+    /// `/`) and `name` (the href).
+    pub fn new(file_path: &str, href: &str) -> Self {
+        Self { package: PathBuf::from(file_path), href: href.to_owned() }
+    }
+}
+
+/// The outcome of one disk copy.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Copied (or found ready from an earlier run).
+    Done,
+    /// Stopped because the VM or migration was canceled.
+    Canceled,
+}
+
+/// Open the disk image for reading.
+pub fn open_source(src: &DiskSource) -> Result<Arc<dyn ferry_image::Image>, String> {
+    let is_dir = src.package.is_dir() || src.package.as_os_str().to_string_lossy().ends_with('/');
+    if is_dir {
+        // The href was checked by the OVF parser; the gate makes sure the
+        // resolved file is still inside the package folder.
+        let anchor = src.package.join(".ovf-anchor");
+        let path = Gate::default().resolve(&anchor, &src.href, 1).map_err(|e| chain(&e))?;
+        ferry_image::open::open_image(&path, &OpenOptions::default()).map_err(|e| chain(&e))
+    } else {
+        let opts = OpenOptions { tar_member: Some(src.href.clone()), ..OpenOptions::default() };
+        ferry_image::open::open_image(&src.package, &opts).map_err(|e| chain(&e))
+    }
+}
+
+/// An identity of the source for the resume journal: it changes when the
+/// package may have changed.
+fn source_identity(src: &DiskSource) -> String {
+    let meta = std::fs::metadata(&src.package).ok();
+    let mtime = meta.as_ref().and_then(|m| m.modified().ok()).and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    format!(
+        "{}#{} size={} mtime={}",
+        src.package.display(),
+        src.href,
+        meta.as_ref().map_or(0, std::fs::Metadata::len),
+        mtime.map_or(0, |d| d.as_nanos())
+    )
+}
+
+/// Copy one disk. Blocking: run it on a blocking thread.
+pub fn copy_disk(
+    dest: &dyn Destination,
+    volume: &Volume,
+    src: &DiskSource,
+    progress: Arc<Progress>,
+    cancel: Arc<AtomicBool>,
+    workers: usize,
+    verify: bool,
+) -> Result<Outcome, String> {
+    if dest.is_ready(volume) {
+        return Ok(Outcome::Done);
+    }
+    let image = open_source(src)?;
+    if image.virtual_size() > volume.capacity {
+        return Err(format!(
+            "disk {} of {} is {} bytes, larger than the volume {}/{} ({} bytes): the OVF capacity is wrong",
+            src.href,
+            src.package.display(),
+            image.virtual_size(),
+            volume.namespace,
+            volume.name,
+            volume.capacity
+        ));
+    }
+    let target = dest.open_volume(volume).map_err(|e| chain(&e))?;
+    let target = Cancelable { inner: target, cancel: cancel.clone() };
+    let journal = dest.journal_path(volume);
+    let fresh = !journal.exists() && volume_is_empty(&volume.path);
+    let opts = CopyOptions {
+        workers,
+        checksum: verify,
+        target_is_zero: fresh,
+        resume: Some(ResumeOptions { journal, source_identity: source_identity(src) }),
+        progress: Some(progress),
+        ..CopyOptions::default()
+    };
+    match ferry_copy::copy(image.as_ref(), &target, &opts) {
+        Ok(report) => {
+            if verify {
+                let source_sum = report.checksum.clone().unwrap_or_default();
+                let written = ferry_image::open_image(&volume.path, &OpenOptions { format: Some(ferry_image::Format::Raw), ..OpenOptions::default() })
+                    .map_err(|e| chain(&e))?;
+                let target_sum = ferry_copy::checksum_image(written.as_ref(), workers).map_err(|e| chain(&e))?;
+                if source_sum != target_sum {
+                    return Err(format!(
+                        "verification failed for {}/{}: source checksum {source_sum}, target checksum {target_sum}",
+                        volume.namespace, volume.name
+                    ));
+                }
+            }
+            dest.mark_ready(volume, report.checksum.as_deref()).map_err(|e| chain(&e))?;
+            Ok(Outcome::Done)
+        }
+        Err(_) if cancel.load(Ordering::SeqCst) => Ok(Outcome::Canceled),
+        Err(e) => Err(format!("copying {} from {}: {}", src.href, src.package.display(), chain(&e))),
+    }
+}
+
+/// True when the file has no allocated blocks (a fresh sparse volume).
+fn volume_is_empty(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).is_ok_and(|m| m.blocks() == 0)
+}
+
+/// A target that refuses writes once `cancel` is set, so a running copy
+/// stops at its next write.
+struct Cancelable {
+    inner: Arc<dyn Storage>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Cancelable {
+    fn check(&self) -> ferry_image::Result<()> {
+        if self.cancel.load(Ordering::Relaxed) {
+            Err(ImageError::new(ErrorKind::Io, "the copy was canceled"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Storage for Cancelable {
+    fn size(&self) -> u64 {
+        self.inner.size()
+    }
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> ferry_image::Result<()> {
+        self.inner.read_at(buf, offset)
+    }
+    fn write_at(&self, buf: &[u8], offset: u64) -> ferry_image::Result<()> {
+        self.check()?;
+        self.inner.write_at(buf, offset)
+    }
+    fn write_zeroes(&self, offset: u64, len: u64) -> ferry_image::Result<()> {
+        self.check()?;
+        self.inner.write_zeroes(offset, len)
+    }
+    fn discard(&self, offset: u64, len: u64) -> ferry_image::Result<()> {
+        self.inner.discard(offset, len)
+    }
+    fn flush(&self) -> ferry_image::Result<()> {
+        self.check()?;
+        self.inner.flush()
+    }
+    fn extents(&self, offset: u64, len: u64) -> ferry_image::Result<Vec<Extent>> {
+        self.inner.extents(offset, len)
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn host_file(&self) -> Option<(&std::fs::File, u64)> {
+        self.inner.host_file()
+    }
+}

@@ -1,0 +1,405 @@
+//! One VM's cold migration from an OVA, in Forklift's phase and pipeline
+//! step names: Started → (PreHook) → CreateDataVolumes → CopyDisks →
+//! ConvertGuest (recorded as skipped) → CreateVM → (PostHook) → Completed.
+//! Every phase is idempotent, so a VM resumed after a restart goes through
+//! them again and only copies what its journals say is missing.
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferry_copy::Progress;
+use ferry_core::api::condition::types as cnd;
+use ferry_core::api::kubevirt::datavolume::DataVolume;
+use ferry_core::api::kubevirt::vm::VirtualMachine;
+use ferry_core::api::phases::{phase, step};
+use ferry_core::api::{Category, Condition, NetworkMap, Plan, StorageMap};
+use ferry_core::api::plan_status::{Step, Task};
+use ferry_core::naming::{self, SeededSuffix, TargetNameInputs};
+use ferry_destination::{Volume, VolumeRequest};
+use kube::api::{DeleteParams, PostParams};
+use kube::{Api, ResourceExt};
+
+use super::builder::{self, Built, BuildInputs};
+use super::disks::{self, DiskSource, Outcome};
+use super::runner::Shared;
+use crate::context::{now, Context};
+use crate::error::chain;
+use crate::lookup;
+
+/// What every VM of the run shares.
+pub(super) struct Inputs {
+    pub plan: Plan,
+    pub network_map: NetworkMap,
+    pub storage_map: StorageMap,
+    pub migration: String,
+}
+
+const MB: u64 = 1 << 20;
+
+fn mb(bytes: u64) -> i64 {
+    i64::try_from(bytes.div_ceil(MB)).unwrap_or(i64::MAX)
+}
+
+/// Why a VM stopped early.
+enum Stop {
+    Failed(String, String),
+    Canceled,
+}
+
+/// Migrate VM `i` of the run; all outcomes are recorded in `shared`.
+pub(super) async fn migrate(ctx: &Arc<Context>, inputs: &Inputs, shared: &Shared, i: usize, cancel: &Arc<AtomicBool>) {
+    let mut built = None;
+    let result = run_phases(ctx, inputs, shared, i, cancel, &mut built).await;
+    let t = now();
+    match result {
+        Ok(()) => shared.update(i, |s| {
+            s.phase = phase::COMPLETED.to_owned();
+            s.completed = Some(t);
+            s.conditions.set(Condition::new(cnd::SUCCEEDED, Category::Advisory).reason("Completed").message("The VM migration has SUCCEEDED.").durable());
+        }),
+        Err(Stop::Canceled) => {
+            cleanup(ctx, inputs, built.as_ref(), true).await;
+            shared.update(i, |s| {
+                s.phase = phase::COMPLETED.to_owned();
+                s.completed = Some(t);
+                s.conditions.set(Condition::new(cnd::CANCELED, Category::Advisory).reason("UserRequested").message("The VM migration was canceled; its partial volumes were removed.").durable());
+            });
+        }
+        Err(Stop::Failed(at, reason)) => {
+            // Keep the volumes and journals: a new Migration resumes them.
+            cleanup(ctx, inputs, built.as_ref(), false).await;
+            shared.update(i, |s| {
+                s.fail(&at, vec![reason.clone()]);
+                s.phase = phase::COMPLETED.to_owned();
+                s.completed = Some(t.clone());
+                if let Some(step) = s.pipeline.iter_mut().find(|p| p.completed.is_none() && p.started.is_some()) {
+                    step.error = Some(ferry_core::api::StepError { phase: at.clone(), reasons: vec![reason.clone()] });
+                }
+                s.conditions.set(Condition::new(cnd::FAILED, Category::Advisory).reason("Error").message(reason).durable());
+            });
+        }
+    }
+}
+
+fn fail(at: &str) -> impl FnOnce(String) -> Stop + '_ {
+    move |reason| Stop::Failed(at.to_owned(), reason)
+}
+
+fn set_phase(shared: &Shared, i: usize, p: &str) {
+    shared.update(i, |s| s.phase = p.to_owned());
+}
+
+fn step_start(shared: &Shared, i: usize, name: &str) {
+    let t = now();
+    shared.update(i, |s| {
+        if let Some(st) = s.step_mut(name) {
+            st.mark_started(t);
+        }
+    });
+}
+
+fn step_done(shared: &Shared, i: usize, name: &str) {
+    let t = now();
+    shared.update(i, |s| {
+        if let Some(st) = s.step_mut(name) {
+            st.mark_completed(t);
+        }
+    });
+}
+
+async fn run_phases(ctx: &Arc<Context>, inputs: &Inputs, shared: &Shared, i: usize, cancel: &Arc<AtomicBool>, out: &mut Option<Built>) -> Result<(), Stop> {
+    let plan = &inputs.plan;
+    let entry = shared.vms.lock().ok().and_then(|v| v.get(i).map(|s| s.vm.clone())).ok_or(Stop::Failed(phase::STARTED.into(), "VM status is missing".into()))?;
+    set_phase(shared, i, phase::STARTED);
+    shared.update(i, |s| {
+        s.started.get_or_insert_with(now);
+        s.error = None;
+        s.completed = None;
+        s.conditions.delete(cnd::FAILED);
+    });
+
+    // Resolve the VM in the inventory.
+    let ns = plan.namespace().unwrap_or_default();
+    let src = lookup::provider(ctx, &ns, &plan.spec.provider.source).await.ok_or_else(|| Stop::Failed(phase::STARTED.into(), "the source provider is gone".into()))?;
+    let uid = lookup::uid(&src);
+    let found = lookup::find(ctx, &uid, "vms", &entry.as_ref())
+        .map_err(|e| Stop::Failed(phase::STARTED.into(), chain(&e)))?
+        .ok_or_else(|| Stop::Failed(phase::STARTED.into(), format!("VM {} is no longer in the inventory", entry.as_ref().display())))?;
+    let vm: ferry_ovf::Vm = serde_json::from_value(found.resource.object.clone())
+        .map_err(|e| Stop::Failed(phase::STARTED.into(), format!("the inventory VM {} is not an OVA VM: {e}", found.resource.name)))?;
+
+    // Target name: targetName → newName → valid source name → sanitised;
+    // a name taken by another VM gets a suffix.
+    let vm_api: Api<VirtualMachine> = Api::namespaced(ctx.client.clone(), &plan.spec.target_namespace);
+    let prev_name = shared.vms.lock().ok().and_then(|v| v.get(i).and_then(|s| s.new_name.clone()));
+    let mut random = SeededSuffix::new(seed(&vm.id));
+    let (mut target, origin) = naming::resolve_target_vm_name(
+        TargetNameInputs { target_name: entry.target_name.as_deref(), status_new_name: prev_name.as_deref(), source_name: &vm.name, vm_id: &vm.id },
+        &mut random,
+    );
+    if prev_name.is_none() {
+        if let Ok(Some(existing)) = vm_api.get_opt(&target).await {
+            let ours = existing.labels().get("vmID").is_some_and(|v| vm.id.starts_with(v.as_str()));
+            if !ours {
+                if origin == naming::NameOrigin::TargetName {
+                    return Err(Stop::Failed(phase::STARTED.into(), format!("targetName {target:?} is already taken by another VirtualMachine in {}", plan.spec.target_namespace)));
+                }
+                target = naming::with_collision_suffix(&target, &mut random);
+            }
+        }
+    }
+    shared.update(i, |s| {
+        s.new_name = Some(target.clone());
+        s.firmware = Some(vm.firmware.clone());
+        s.operating_system = Some(vm.os_type.clone());
+    });
+
+    let dest = ctx.destination.clone();
+    let image_file = |pvc: &str| Some(dest.locate(&plan.spec.target_namespace, pvc, 0).path.display().to_string());
+    let built = builder::build(&BuildInputs {
+        plan,
+        entry: &entry,
+        vm: &vm,
+        target_name: &target,
+        network_map: &inputs.network_map,
+        storage_map: &inputs.storage_map,
+        filesystem_overhead: ctx.settings.filesystem_overhead,
+        block_overhead: ctx.settings.block_overhead,
+        migration: &inputs.migration,
+        image_file: &image_file,
+    })
+    .map_err(|e| Stop::Failed(phase::STARTED.into(), e.to_string()))?;
+    *out = Some(built.clone());
+
+    // Pipeline (kept on resume).
+    let has_pre = entry.hooks.iter().any(|h| h.step.as_str() == "PreHook");
+    let has_post = entry.hooks.iter().any(|h| h.step.as_str() == "PostHook");
+    shared.update(i, |s| {
+        if s.pipeline.is_empty() {
+            s.pipeline = pipeline(&built, has_pre, has_post);
+        }
+    });
+    step_start(shared, i, step::INITIALIZE);
+
+    if has_pre {
+        set_phase(shared, i, phase::PRE_HOOK);
+        return Err(Stop::Failed(phase::PRE_HOOK.into(), hook_unsupported()));
+    }
+
+    // CreateDataVolumes: volumes on the destination, DataVolumes in the API.
+    set_phase(shared, i, phase::CREATE_DATA_VOLUMES);
+    let dv_api: Api<DataVolume> = Api::namespaced(ctx.client.clone(), &plan.spec.target_namespace);
+    let mut volumes = Vec::new();
+    for (d, dv) in built.disks.iter().zip(&built.data_volumes) {
+        let vol = dest
+            .create_volume(&VolumeRequest { namespace: plan.spec.target_namespace.clone(), name: d.pvc.clone(), capacity: d.capacity })
+            .map_err(|e| Stop::Failed(phase::CREATE_DATA_VOLUMES.into(), chain(&e)))?;
+        create_or_keep(&dv_api, dv).await.map_err(fail(phase::CREATE_DATA_VOLUMES))?;
+        volumes.push(vol);
+    }
+    step_done(shared, i, step::INITIALIZE);
+
+    // CopyDisks.
+    set_phase(shared, i, phase::COPY_DISKS);
+    step_start(shared, i, step::DISK_TRANSFER);
+    copy_disks(ctx, shared, i, &vm, &built, &volumes, cancel).await?;
+    step_done(shared, i, step::DISK_TRANSFER);
+    shared.update(i, |s| s.disks_copied = Some(true));
+
+    // ConvertGuest: not run; recorded with the reason.
+    set_phase(shared, i, phase::CONVERT_GUEST);
+    let t = now();
+    shared.update(i, |s| {
+        if let Some(st) = s.step_mut(step::IMAGE_CONVERSION) {
+            st.mark_completed(t);
+            st.reason = Some("Skipped".into());
+            st.annotations.insert("skipped".into(), "guest conversion (virt-v2v) is not run by ferry yet; the VM keeps its own drivers and uses compatibility devices (SATA disks, e1000e NICs)".into());
+        }
+    });
+
+    // CreateVM.
+    if cancel.load(Ordering::SeqCst) {
+        return Err(Stop::Canceled);
+    }
+    set_phase(shared, i, phase::CREATE_VM);
+    step_start(shared, i, step::VM_CREATION);
+    write_manifests(&*dest, &built).map_err(fail(phase::CREATE_VM))?;
+    create_or_replace_vm(&vm_api, &built.vm).await.map_err(fail(phase::CREATE_VM))?;
+    step_done(shared, i, step::VM_CREATION);
+
+    if has_post {
+        set_phase(shared, i, phase::POST_HOOK);
+        return Err(Stop::Failed(phase::POST_HOOK.into(), hook_unsupported()));
+    }
+    Ok(())
+}
+
+fn hook_unsupported() -> String {
+    "hooks run as Kubernetes Jobs, and the local destination has no container runtime: run this plan against a cluster (ferry operator) or remove the hook from spec.vms[].hooks".into()
+}
+
+fn seed(id: &str) -> u64 {
+    id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+fn pipeline(built: &Built, pre: bool, post: bool) -> Vec<Step> {
+    let mut steps = vec![Step::pending(step::INITIALIZE, "Initialize migration.", 0)];
+    if pre {
+        steps.push(Step::pending(step::PRE_HOOK, "Run pre-migration hook.", 0));
+    }
+    let mut transfer = Step::pending(step::DISK_TRANSFER, "Transfer disks.", 0);
+    transfer.annotations.insert("unit".into(), "MB".into());
+    for d in &built.disks {
+        let mut t = Task::pending(&d.pvc, mb(d.capacity));
+        t.description = Some(format!("Copy {}", d.file));
+        t.annotations.insert("unit".into(), "MB".into());
+        transfer.tasks.push(t);
+    }
+    transfer.progress.total = transfer.tasks.iter().map(|t| t.progress.total).sum();
+    steps.push(transfer);
+    steps.push(Step::pending(step::IMAGE_CONVERSION, "Convert image to kubevirt.", 0));
+    steps.push(Step::pending(step::VM_CREATION, "Create VM.", 0));
+    if post {
+        steps.push(Step::pending(step::POST_HOOK, "Run post-migration hook.", 0));
+    }
+    steps
+}
+
+async fn copy_disks(ctx: &Arc<Context>, shared: &Shared, i: usize, vm: &ferry_ovf::Vm, built: &Built, volumes: &[Volume], cancel: &Arc<AtomicBool>) -> Result<(), Stop> {
+    let workers = ctx.settings.copy_workers;
+    let verify = ctx.settings.verify;
+    let mut jobs = Vec::new();
+    let mut progresses = Vec::new();
+    for (d, vol) in built.disks.iter().zip(volumes) {
+        let disk = vm.disks.get(d.index).ok_or_else(|| Stop::Failed(phase::COPY_DISKS.into(), format!("disk {} vanished from the inventory", d.index)))?;
+        let src = DiskSource::new(&disk.file_path, &disk.name);
+        let progress = Arc::new(Progress::with_total(d.capacity));
+        progresses.push((d.pvc.clone(), progress.clone(), d.capacity));
+        let (dest, vol, cancel) = (ctx.destination.clone(), vol.clone(), cancel.clone());
+        let t = now();
+        shared.update(i, |s| {
+            if let Some(task) = s.step_mut(step::DISK_TRANSFER).and_then(|st| st.task_mut(&d.pvc)) {
+                task.mark_started(t);
+            }
+        });
+        jobs.push(tokio::task::spawn_blocking(move || disks::copy_disk(&*dest, &vol, &src, progress, cancel, workers, verify)));
+    }
+    let all = futures::future::join_all(jobs);
+    tokio::pin!(all);
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    let results = loop {
+        tokio::select! {
+            r = &mut all => break r,
+            _ = tick.tick() => report(shared, i, &progresses, None),
+        }
+    };
+    let mut canceled = false;
+    let mut errors = Vec::new();
+    for ((pvc, _, _), r) in progresses.iter().zip(results) {
+        match r {
+            Ok(Ok(Outcome::Done)) => report(shared, i, &progresses, Some(pvc)),
+            Ok(Ok(Outcome::Canceled)) => canceled = true,
+            Ok(Err(e)) => {
+                let t = now();
+                shared.update(i, |s| {
+                    if let Some(task) = s.step_mut(step::DISK_TRANSFER).and_then(|st| st.task_mut(pvc)) {
+                        task.add_error(phase::COPY_DISKS, e.clone());
+                        task.completed = Some(t);
+                    }
+                });
+                errors.push(format!("{pvc}: {e}"));
+            }
+            Ok(Err(_)) | Err(_) => errors.push(format!("{pvc}: the copy task stopped unexpectedly")),
+        }
+    }
+    if canceled || cancel.load(Ordering::SeqCst) {
+        return Err(Stop::Canceled);
+    }
+    if !errors.is_empty() {
+        return Err(Stop::Failed(phase::COPY_DISKS.into(), errors.join("; ")));
+    }
+    Ok(())
+}
+
+/// Copy progress into the tasks (MB); `finished` marks one task completed.
+fn report(shared: &Shared, i: usize, progresses: &[(String, Arc<Progress>, u64)], finished: Option<&String>) {
+    let t = now();
+    shared.update(i, |s| {
+        let Some(st) = s.step_mut(step::DISK_TRANSFER) else { return };
+        for (pvc, p, capacity) in progresses {
+            if let Some(task) = st.task_mut(pvc) {
+                let done = if finished == Some(pvc) { *capacity } else { p.done().min(*capacity) };
+                task.progress.completed = mb(done).min(task.progress.total);
+                if finished == Some(pvc) {
+                    task.mark_completed(t.clone());
+                }
+            }
+        }
+        st.reflect_tasks(t.clone());
+    });
+}
+
+async fn create_or_keep(api: &Api<DataVolume>, dv: &DataVolume) -> Result<(), String> {
+    match api.create(&PostParams::default(), dv).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(e)) if e.code == 409 => Ok(()),
+        Err(e) => Err(format!("creating DataVolume {}: {}", dv.name_any(), chain(&e))),
+    }
+}
+
+async fn create_or_replace_vm(api: &Api<VirtualMachine>, vm: &VirtualMachine) -> Result<(), String> {
+    match api.create(&PostParams::default(), vm).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(e)) if e.code == 409 => {
+            let mut current = api.get(&vm.name_any()).await.map_err(|e| chain(&e))?;
+            current.spec = vm.spec.clone();
+            current.metadata.labels = vm.metadata.labels.clone();
+            api.replace(&vm.name_any(), &PostParams::default(), &current).await.map(|_| ()).map_err(|e| chain(&e))
+        }
+        Err(e) => Err(format!("creating VirtualMachine {}: {}", vm.name_any(), chain(&e))),
+    }
+}
+
+fn write_manifests(dest: &dyn ferry_destination::Destination, built: &Built) -> Result<(), String> {
+    let ns = built.vm.namespace().unwrap_or_default();
+    let name = built.vm.name_any();
+    let yaml = |v: &dyn erased::Ser| v.to_yaml();
+    dest.write_manifest(&ns, &name, "virtualmachine.yaml", &yaml(&built.vm)?).map_err(|e| chain(&e))?;
+    for dv in &built.data_volumes {
+        dest.write_manifest(&ns, &name, &format!("datavolume-{}.yaml", dv.name_any()), &yaml(dv)?).map_err(|e| chain(&e))?;
+    }
+    Ok(())
+}
+
+mod erased {
+    /// YAML rendering of the objects ferry writes.
+    pub trait Ser {
+        fn to_yaml(&self) -> Result<String, String>;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn to_yaml(&self) -> Result<String, String> {
+            serde_saphyr::to_string(self).map_err(|e| format!("cannot render YAML: {e}"))
+        }
+    }
+}
+
+/// Remove what a stopped VM created: the VirtualMachine always; the volumes
+/// and DataVolumes only when `volumes` (cancel), since a failed VM keeps
+/// them for the next Migration to resume.
+async fn cleanup(ctx: &Arc<Context>, inputs: &Inputs, built: Option<&Built>, volumes: bool) {
+    let Some(built) = built else { return };
+    let ns = &inputs.plan.spec.target_namespace;
+    let vm_api: Api<VirtualMachine> = Api::namespaced(ctx.client.clone(), ns);
+    let _ = vm_api.delete(&built.vm.name_any(), &DeleteParams::default()).await;
+    if !volumes {
+        return;
+    }
+    let dv_api: Api<DataVolume> = Api::namespaced(ctx.client.clone(), ns);
+    for d in &built.disks {
+        let _ = dv_api.delete(&d.pvc, &DeleteParams::default()).await;
+        let vol = ctx.destination.locate(ns, &d.pvc, d.capacity);
+        if let Err(e) = ctx.destination.delete_volume(&vol) {
+            tracing::warn!(volume = %d.pvc, error = %chain(&e), "cannot remove a canceled VM's volume");
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! The Provider reconciler: validates the spec, registers source providers
+//! with the inventory (which collects and validates their VMs), and reports
+//! Forklift's conditions and phase (`Staging`, `ValidationFailed`,
+//! `ConnectionFailed`, `Ready`).
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferry_core::api::condition::types as cnd;
+use ferry_core::api::{Category, Condition, Provider, ProviderStatus, ProviderType};
+use ferry_inventory::model::ProviderInfo;
+use kube::runtime::controller::Action;
+use kube::{Api, ResourceExt};
+
+use crate::context::Context;
+use crate::error::{chain, Result};
+use crate::status::patch_status;
+
+/// Condition types of the Provider (reference §1).
+pub mod types {
+    #![allow(missing_docs)]
+    pub const URL_NOT_VALID: &str = "UrlNotValid";
+    pub const TYPE_NOT_SUPPORTED: &str = "ProviderTypeNotSupported";
+    pub const CONNECTION_TEST_SUCCEEDED: &str = "ConnectionTestSucceeded";
+    pub const CONNECTION_TEST_FAILED: &str = "ConnectionTestFailed";
+    pub const INVENTORY_CREATED: &str = "InventoryCreated";
+    pub const LOAD_INVENTORY: &str = "LoadInventory";
+    pub const INVENTORY_ERROR: &str = "InventoryError";
+}
+
+/// Reconcile one Provider.
+pub async fn reconcile(provider: Arc<Provider>, ctx: Arc<Context>) -> Result<Action> {
+    let ns = provider.namespace().unwrap_or_default();
+    let name = provider.name_any();
+    let api: Api<Provider> = Api::namespaced(ctx.client.clone(), &ns);
+    let mut status = provider.status.clone().unwrap_or_default();
+    status.conditions.begin_staging();
+    let requeue = assess(&provider, &ctx, &mut status);
+    status.conditions.end_staging();
+    status.observed_generation = provider.metadata.generation;
+    if provider.status.as_ref() != Some(&status) {
+        patch_status(&api, &name, &status).await?;
+    }
+    Ok(requeue)
+}
+
+/// Compute conditions and phase; returns when to look again.
+fn assess(provider: &Provider, ctx: &Context, status: &mut ProviderStatus) -> Action {
+    let spec = &provider.spec;
+    let url = spec.url.clone().unwrap_or_default();
+    let conds = &mut status.conditions;
+    let settle = |status: &mut ProviderStatus, phase: &str| {
+        status.phase = Some(phase.to_owned());
+    };
+    match spec.type_ {
+        ProviderType::OpenShift if url.is_empty() => {
+            // The local cluster (the `host` provider): always reachable here.
+            conds.set(Condition::new(cnd::VALIDATED, Category::Required).reason("Completed").message("Validation has been completed."));
+            conds.set(Condition::new(types::CONNECTION_TEST_SUCCEEDED, Category::Required).reason("Tested").message("Connection test, succeeded."));
+            conds.set(Condition::new(types::INVENTORY_CREATED, Category::Required).reason("Completed").message("The inventory has been loaded."));
+            conds.set(Condition::new(cnd::READY, Category::Required).reason("Completed").message("The provider is ready."));
+            settle(status, "Ready");
+            return Action::requeue(Duration::from_secs(300));
+        }
+        ProviderType::Ova => {}
+        ref other => {
+            conds.set(
+                Condition::new(types::TYPE_NOT_SUPPORTED, Category::Critical)
+                    .reason("NotSupported")
+                    .message(format!("ferry does not migrate from `{}` providers yet; supported source types: ova.", other.as_str())),
+            );
+            settle(status, "ValidationFailed");
+            return Action::requeue(Duration::from_secs(300));
+        }
+    }
+    if url.is_empty() {
+        conds.set(
+            Condition::new(types::URL_NOT_VALID, Category::Critical)
+                .reason("NotSet")
+                .message("spec.url is empty: set it to the OVA directory (a local path, nfs://server/path or server:/path)."),
+        );
+        settle(status, "ValidationFailed");
+        return Action::requeue(Duration::from_secs(300));
+    }
+    conds.set(Condition::new(cnd::VALIDATED, Category::Required).reason("Completed").message("Validation has been completed."));
+
+    let uid = provider.uid().unwrap_or_default();
+    if let Err(err) = ensure_registered(provider, ctx, &uid, &url) {
+        conds.set(Condition::new(types::CONNECTION_TEST_FAILED, Category::Critical).reason("Tested").message(err));
+        settle(status, "ConnectionFailed");
+        return Action::requeue(Duration::from_secs(30));
+    }
+    let Some(state) = ctx.inventory.provider_state(&uid) else {
+        settle(status, "Staging");
+        return Action::requeue(Duration::from_secs(1));
+    };
+    if let Some(failure) = &state.failure {
+        let kind = failure.reason.condition_type();
+        conds.set(Condition::new(kind, Category::Critical).reason("Tested").message(failure.message.clone()));
+        settle(status, "ConnectionFailed");
+        return Action::requeue(Duration::from_secs(10));
+    }
+    if !state.inventory_created {
+        conds.set(Condition::new(types::LOAD_INVENTORY, Category::Advisory).reason("Started").message("Loading the inventory."));
+        settle(status, "Staging");
+        return Action::requeue(Duration::from_millis(500));
+    }
+    conds.set(Condition::new(types::CONNECTION_TEST_SUCCEEDED, Category::Required).reason("Tested").message("Connection test, succeeded."));
+    conds.set(Condition::new(types::INVENTORY_CREATED, Category::Required).reason("Completed").message("The inventory has been loaded."));
+    if let Some(err) = &state.validation_error {
+        conds.set(Condition::new(types::INVENTORY_ERROR, Category::Warn).reason("ValidationFailed").message(err.clone()));
+    }
+    conds.set(Condition::new(cnd::READY, Category::Required).reason("Completed").message("The provider is ready."));
+    settle(status, "Ready");
+    Action::requeue(Duration::from_secs(60))
+}
+
+/// Register the provider with the inventory (or re-register when its URL
+/// changed). Errors are user-facing messages.
+fn ensure_registered(provider: &Provider, ctx: &Context, uid: &str, url: &str) -> std::result::Result<(), String> {
+    if let Some(info) = ctx.inventory.provider_info(uid) {
+        if info.url == url {
+            return Ok(());
+        }
+    }
+    let info = ProviderInfo {
+        uid: uid.to_owned(),
+        namespace: provider.namespace().unwrap_or_default(),
+        name: provider.name_any(),
+        provider_type: provider.spec.type_.as_str().to_owned(),
+        url: url.to_owned(),
+        resource_version: provider.resource_version().unwrap_or_default(),
+        object: serde_json::to_value(provider).unwrap_or(serde_json::Value::Null),
+    };
+    let collector = ferry_inventory::collector_for(&info).map_err(|e| chain(&e))?;
+    ctx.inventory.add_provider(info, collector).map_err(|e| chain(&e))
+}
+
+/// Forget a deleted provider's inventory.
+pub fn forget(ctx: &Context, provider: &Provider) {
+    if let Some(uid) = provider.uid() {
+        if let Err(err) = ctx.inventory.remove_provider(&uid) {
+            tracing::warn!(provider = %provider.name_any(), error = %chain(&err), "cannot remove the provider's inventory");
+        }
+    }
+}

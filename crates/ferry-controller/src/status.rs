@@ -1,0 +1,24 @@
+//! Writing status: a JSON merge patch of `status` through the status
+//! subresource, so spec edits by users never race with it.
+use kube::api::{Api, Patch, PatchParams};
+use kube::Resource;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::{api, Result};
+
+/// The field manager ferry writes with.
+pub const MANAGER: &str = "ferry-controller";
+
+/// Replace `.status` of `name` in `api` with `status`.
+pub async fn patch_status<K, S>(api: &Api<K>, name: &str, status: &S) -> Result<()>
+where
+    K: Resource + Clone + DeserializeOwned + std::fmt::Debug,
+    S: Serialize,
+{
+    let body = serde_json::json!({ "status": status });
+    api.patch_status(name, &PatchParams::apply(MANAGER), &Patch::Merge(&body))
+        .await
+        .map_err(api(format!("cannot update the status of {}/{name}", K::kind(&Default::default()))))?;
+    Ok(())
+}
