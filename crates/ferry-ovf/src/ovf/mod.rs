@@ -10,7 +10,7 @@ mod vm;
 
 pub mod units;
 
-pub use vm::{VmContext, to_vms};
+pub use vm::{VmContext, derived_id, to_vms};
 
 use roxmltree::{Document, Node};
 
