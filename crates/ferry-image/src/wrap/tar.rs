@@ -239,6 +239,20 @@ impl TarIndex {
     }
 }
 
+/// The fuzz entry point for the tar index (see `fuzz/fuzz_targets/tar.rs`):
+/// index `data` and look up each member. Errors are expected; panics are bugs.
+pub fn fuzz_one(data: &[u8]) {
+    let storage: std::sync::Arc<dyn Storage> =
+        std::sync::Arc::new(crate::wrap::BytesStorage(data.to_vec()));
+    if let Ok(index) = TarIndex::read(storage.as_ref()) {
+        for m in &index.members {
+            let _ = index.find(&m.name);
+            let _ =
+                crate::wrap::SliceStorage::new(storage.clone(), m.offset, m.size, m.name.clone());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,19 +341,5 @@ mod tests {
         b.extend_from_slice(&[0u8; 1024]);
         let err = TarIndex::read(&BytesStorage(b)).unwrap_err();
         assert!(err.to_string().contains("past the end"), "{err}");
-    }
-}
-
-/// The fuzz entry point for the tar index (see `fuzz/fuzz_targets/tar.rs`):
-/// index `data` and look up each member. Errors are expected; panics are bugs.
-pub fn fuzz_one(data: &[u8]) {
-    let storage: std::sync::Arc<dyn Storage> =
-        std::sync::Arc::new(crate::wrap::BytesStorage(data.to_vec()));
-    if let Ok(index) = TarIndex::read(storage.as_ref()) {
-        for m in &index.members {
-            let _ = index.find(&m.name);
-            let _ =
-                crate::wrap::SliceStorage::new(storage.clone(), m.offset, m.size, m.name.clone());
-        }
     }
 }
