@@ -10,6 +10,7 @@
 //! - [`web::router`]: Forklift's inventory REST API over the store.
 #![forbid(unsafe_code)]
 
+pub mod client;
 pub mod collector;
 pub mod error;
 mod inventory;
