@@ -206,3 +206,18 @@ impl Collector for OvaCollector {
         })
     }
 }
+
+/// The collector for a Provider, by its type. Types whose collector ferry
+/// does not have yet are an [`ErrorKind::Unsupported`] error naming them.
+pub fn collector_for(info: &ProviderInfo) -> Result<Arc<dyn Collector>> {
+    match info.provider_type.as_str() {
+        OVA => Ok(Arc::new(OvaCollector::new(info, OvaOptions::default())?)),
+        other => Err(Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "ferry cannot collect the inventory of '{other}' providers yet (provider {}/{})",
+                info.namespace, info.name
+            ),
+        )),
+    }
+}

@@ -334,3 +334,18 @@ async fn bundled_policies_raise_concerns_for_collected_vms() {
         good.concerns
     );
 }
+
+#[test]
+fn collector_for_dispatches_on_type() {
+    let tmp = tempfile::tempdir().unwrap();
+    let c = collector_for(&info("u", tmp.path())).unwrap();
+    assert_eq!(c.provider_type(), OVA);
+    let mut vs = info("u", tmp.path());
+    vs.provider_type = "vsphere".into();
+    let err = collector_for(&vs).err().unwrap();
+    assert_eq!(err.kind(), ErrorKind::Unsupported);
+    assert_eq!(
+        err.to_string(),
+        "unsupported: ferry cannot collect the inventory of 'vsphere' providers yet (provider konveyor-forklift/ova-provider)"
+    );
+}
