@@ -180,10 +180,7 @@ pub(crate) fn open_format(
         Format::Qcow2 => formats::qcow2::open(storage, path, opts, depth),
         Format::Vmdk => formats::vmdk::open(storage, path, opts, depth),
         Format::Vpc => formats::vhd::open(storage, path, opts, depth),
-        Format::Vhdx => Err(Error::unsupported(format!(
-            "{}: the {format} format is not supported by this build of ferry",
-            path.display()
-        ))),
+        Format::Vhdx => formats::vhdx::open(storage, path, opts, depth),
     }
 }
 

@@ -1,4 +1,4 @@
-//! [`VmValidator`] for `ferry-validation`'s regorus engine (feature `validation`).
+//! [`VmValidator`] for `ferry-validation`'s regorus engine .
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result};

@@ -273,7 +273,6 @@ async fn inventory_loop_over_a_real_folder_bumps_only_changed_vms() {
 
 /// The real policy pack over a real folder: a manifest mismatch is a
 /// Critical concern, a bad name a Warning, and the rules version is stored.
-#[cfg(feature = "validation")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bundled_policies_raise_concerns_for_collected_vms() {
     let tmp = tempfile::tempdir().unwrap();
