@@ -221,7 +221,10 @@ async fn failures_are_reported_and_keep_the_last_inventory() {
     let s = wait_cycles(&inv, "u1", 2).await;
     assert!(s.inventory_created);
     assert_eq!(s.failure, None);
-    assert_eq!(s.warnings, ["skipped /srv/ova/broken.ova: not a tar archive"]);
+    assert_eq!(
+        s.warnings,
+        ["skipped /srv/ova/broken.ova: not a tar archive"]
+    );
     // No validator: VMs are stored without concerns.
     assert_eq!(s.last_validated, 0);
     assert_eq!(

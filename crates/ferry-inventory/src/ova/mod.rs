@@ -84,7 +84,10 @@ impl OvaCollector {
         let location = Location::parse(&info.url).map_err(|e| {
             Error::new(
                 ErrorKind::Collect,
-                format!("provider {}/{} has an unusable url", info.namespace, info.name),
+                format!(
+                    "provider {}/{} has an unusable url",
+                    info.namespace, info.name
+                ),
             )
             .with_source(e)
         })?;
@@ -112,8 +115,11 @@ impl OvaCollector {
 impl Inner {
     fn collect(&self) -> Result<Snapshot> {
         let root: PathBuf = self.location.resolve().map_err(|e| {
-            Error::new(ErrorKind::Connection, "the OVA provider path is not reachable")
-                .with_source(e)
+            Error::new(
+                ErrorKind::Connection,
+                "the OVA provider path is not reachable",
+            )
+            .with_source(e)
         })?;
         let report = {
             let mut scanner = self.scanner.lock().unwrap_or_else(|p| p.into_inner());

@@ -155,7 +155,12 @@ fn scan_produces_forklift_ova_collections() {
     assert_eq!(names(&snap, VMS), ["app", "db", "web"]);
     assert_eq!(
         names(&snap, "disks"),
-        ["app-disk1.vmdk", "db-disk1.vmdk", "web-disk1.vmdk", "web-disk2.vmdk"]
+        [
+            "app-disk1.vmdk",
+            "db-disk1.vmdk",
+            "web-disk1.vmdk",
+            "web-disk2.vmdk"
+        ]
     );
     // Networks are shared by name across appliances.
     assert_eq!(names(&snap, "networks"), ["Prod", "VM Network"]);
@@ -167,7 +172,10 @@ fn scan_produces_forklift_ova_collections() {
         .to_vec();
     assert_eq!(storages.len(), 1);
     assert_eq!(storages[0].id, "uid-1");
-    assert_eq!(storages[0].name, "Dummy storage for source provider ova-provider");
+    assert_eq!(
+        storages[0].name,
+        "Dummy storage for source provider ova-provider"
+    );
     assert_eq!(storages[0].kind, STORAGE_KIND);
 
     let (_, vms) = snap.collections().find(|(c, _)| *c == VMS).unwrap();
@@ -180,7 +188,11 @@ fn scan_produces_forklift_ova_collections() {
     assert!(web.object["ovaPath"].as_str().unwrap().ends_with("web.ova"));
 
     assert_eq!(snap.warnings().len(), 1, "{:?}", snap.warnings());
-    assert!(snap.warnings()[0].contains("broken.ova"), "{:?}", snap.warnings());
+    assert!(
+        snap.warnings()[0].contains("broken.ova"),
+        "{:?}",
+        snap.warnings()
+    );
     snap.check().unwrap();
 }
 
@@ -191,12 +203,20 @@ fn unreachable_or_unusable_urls_are_clear_errors() {
     let c = OvaCollector::new(&info("u", &missing), test_options()).unwrap();
     let err = c.collect_blocking().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Connection);
-    assert!(crate::chain(&err).contains("not-there"), "{}", crate::chain(&err));
+    assert!(
+        crate::chain(&err).contains("not-there"),
+        "{}",
+        crate::chain(&err)
+    );
 
     let mut bad = info("u", tmp.path());
     bad.url = String::new();
     let err = OvaCollector::new(&bad, test_options()).unwrap_err();
-    assert!(crate::chain(&err).contains("unusable url"), "{}", crate::chain(&err));
+    assert!(
+        crate::chain(&err).contains("unusable url"),
+        "{}",
+        crate::chain(&err)
+    );
 
     // An NFS share that is not mounted here says to mount it.
     let mut nfs = info("u", tmp.path());
@@ -206,7 +226,11 @@ fn unreachable_or_unusable_urls_are_clear_errors() {
         .collect_blocking()
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Connection);
-    assert!(crate::chain(&err).contains("not mounted"), "{}", crate::chain(&err));
+    assert!(
+        crate::chain(&err).contains("not mounted"),
+        "{}",
+        crate::chain(&err)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -236,7 +260,14 @@ async fn inventory_loop_over_a_real_folder_bumps_only_changed_vms() {
     assert_eq!(store.count("uid-1", VMS).unwrap(), 3);
     let id_of = |name: &str| {
         store
-            .list("uid-1", VMS, &crate::store::ListOptions { name: Some(name.into()), ..Default::default() })
+            .list(
+                "uid-1",
+                VMS,
+                &crate::store::ListOptions {
+                    name: Some(name.into()),
+                    ..Default::default()
+                },
+            )
             .unwrap()
             .remove(0)
     };
@@ -244,7 +275,13 @@ async fn inventory_loop_over_a_real_folder_bumps_only_changed_vms() {
     let web_before = id_of("web");
 
     // db gets more CPUs; web is untouched.
-    write_ova(&root.join("team/db.ova"), "db", 8, &[("db-disk1.vmdk", 30)], &["VM Network"]);
+    write_ova(
+        &root.join("team/db.ova"),
+        "db",
+        8,
+        &[("db-disk1.vmdk", 30)],
+        &["VM Network"],
+    );
     inv.refresh("uid-1").unwrap();
     let state = tokio::time::timeout(Duration::from_secs(60), rx.wait_for(|s| s.cycles >= 2))
         .await
@@ -252,9 +289,16 @@ async fn inventory_loop_over_a_real_folder_bumps_only_changed_vms() {
         .unwrap()
         .clone();
     let report = state.last_report.unwrap();
-    assert_eq!((report.added, report.updated, report.deleted), (0, 1, 0), "{report:?}");
+    assert_eq!(
+        (report.added, report.updated, report.deleted),
+        (0, 1, 0),
+        "{report:?}"
+    );
     let db_after = id_of("db");
-    assert_eq!(db_after.resource.id, db_before.resource.id, "ids are stable across rescans");
+    assert_eq!(
+        db_after.resource.id, db_before.resource.id,
+        "ids are stable across rescans"
+    );
     assert_eq!(db_after.revision, db_before.revision + 1);
     assert_eq!(db_after.resource.object["cpuCount"], 8);
     assert_eq!(id_of("web").revision, web_before.revision);
@@ -267,7 +311,10 @@ async fn inventory_loop_over_a_real_folder_bumps_only_changed_vms() {
         .unwrap()
         .unwrap()
         .clone();
-    assert_eq!(state.failure.unwrap().reason, FailureReason::ConnectionTestFailed);
+    assert_eq!(
+        state.failure.unwrap().reason,
+        FailureReason::ConnectionTestFailed
+    );
     assert_eq!(store.count("uid-1", VMS).unwrap(), 3);
 }
 
@@ -286,7 +333,13 @@ async fn bundled_policies_raise_concerns_for_collected_vms() {
         &["VM Network"],
         Some(&format!("SHA256(bad-disk1.vmdk)= {zeros}\n")),
     );
-    write_ova(&root.join("good.ova"), "good", 2, &[("good-disk1.vmdk", 10)], &["VM Network"]);
+    write_ova(
+        &root.join("good.ova"),
+        "good",
+        2,
+        &[("good-disk1.vmdk", 10)],
+        &["VM Network"],
+    );
     let validator = ferry_validation::Validator::bundled().unwrap();
     let current = crate::validate::VmValidator::rules_version(&validator, OVA)
         .unwrap()
@@ -324,7 +377,10 @@ async fn bundled_policies_raise_concerns_for_collected_vms() {
         .iter()
         .map(|c| (c.id.as_str(), c.category.as_str()))
         .collect();
-    assert!(ids.contains(&("ova.manifest.checksum.mismatch", "Critical")), "{ids:?}");
+    assert!(
+        ids.contains(&("ova.manifest.checksum.mismatch", "Critical")),
+        "{ids:?}"
+    );
     assert!(ids.contains(&("ova.name.invalid", "Warning")), "{ids:?}");
     let good = vms.iter().find(|v| v.resource.name == "good").unwrap();
     assert!(
