@@ -2,3 +2,6 @@
 //! Forklift rules users meet before any migration runs (names, templates,
 //! PVC sizing, storage defaults). Pure: no I/O.
 #![forbid(unsafe_code)]
+
+pub mod api;
+pub mod crds;

@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
+    /// Print the CustomResourceDefinitions of the forklift.konveyor.io kinds.
+    Crds(cmd::crds::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -32,6 +34,7 @@ fn main() -> std::process::ExitCode {
         .init();
     let result = match cli.command {
         Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
+        Command::Crds(args) => cmd::crds::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
