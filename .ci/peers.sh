@@ -5,6 +5,8 @@ set -euo pipefail
 need=()
 command -v qemu-img >/dev/null || need+=(qemu-utils)
 command -v kubectl >/dev/null || need+=(kubectl)
+command -v mkfs.xfs >/dev/null || need+=(xfsprogs)
+command -v tar >/dev/null || need+=(tar)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

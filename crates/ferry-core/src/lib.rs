@@ -5,3 +5,9 @@
 
 pub mod api;
 pub mod crds;
+// Forklift's pre-reconcile rules (pure functions).
+pub mod naming;
+pub mod secrets;
+pub mod sizing;
+pub mod storage_defaults;
+pub mod template;

@@ -24,6 +24,9 @@ enum Command {
     Completions(cmd::completions::Args),
     /// Print the CustomResourceDefinitions of the forklift.konveyor.io kinds.
     Crds(cmd::crds::Args),
+    /// Convert a disk image (raw, qcow2, VMDK, VHD, VHDX, ISO) to raw, qcow2
+    /// or streamOptimized VMDK, copying only data.
+    Convert(cmd::convert::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -35,6 +38,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
         Command::Crds(args) => cmd::crds::run(args),
+        Command::Convert(args) => cmd::convert::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
