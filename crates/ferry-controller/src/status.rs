@@ -5,7 +5,7 @@ use kube::Resource;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::error::{api, Result};
+use crate::error::{Error, Result};
 
 /// The field manager ferry writes with.
 pub const MANAGER: &str = "ferry-controller";
@@ -13,12 +13,12 @@ pub const MANAGER: &str = "ferry-controller";
 /// Replace `.status` of `name` in `api` with `status`.
 pub async fn patch_status<K, S>(api: &Api<K>, name: &str, status: &S) -> Result<()>
 where
-    K: Resource + Clone + DeserializeOwned + std::fmt::Debug,
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
     S: Serialize,
 {
     let body = serde_json::json!({ "status": status });
     api.patch_status(name, &PatchParams::apply(MANAGER), &Patch::Merge(&body))
         .await
-        .map_err(api(format!("cannot update the status of {}/{name}", K::kind(&Default::default()))))?;
+        .map_err(|source| Error::Api { context: format!("cannot update the status of {}/{name}", K::kind(&())), source })?;
     Ok(())
 }

@@ -57,7 +57,6 @@ pub struct Built {
 }
 
 /// Inputs of [`build`].
-#[derive(Debug)]
 pub struct BuildInputs<'a> {
     /// The plan.
     pub plan: &'a Plan,

@@ -96,7 +96,7 @@ async fn run_inner(ctx: &Arc<Context>, migration: &Migration, plan: Plan, stop: 
             .spec
             .vms
             .iter()
-            .map(|entry| match previous.iter().find(|p| p.matches(entry)) {
+            .map(|entry| match previous.iter().find(|p| p.vm.matches(entry)) {
                 // A new Migration migrates what is left: succeeded VMs stay.
                 Some(p) if has(p, cnd::SUCCEEDED) => p.clone(),
                 _ => VmStatus { vm: entry.clone(), ..VmStatus::default() },

@@ -309,7 +309,7 @@ async fn copy_disks(ctx: &Arc<Context>, shared: &Shared, i: usize, vm: &ferry_ov
                 });
                 errors.push(format!("{pvc}: {e}"));
             }
-            Ok(Err(_)) | Err(_) => errors.push(format!("{pvc}: the copy task stopped unexpectedly")),
+            Err(_) => errors.push(format!("{pvc}: the copy task stopped unexpectedly")),
         }
     }
     if canceled || cancel.load(Ordering::SeqCst) {

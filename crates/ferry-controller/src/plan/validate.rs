@@ -138,6 +138,9 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
     let mut critical = Vec::new();
     let mut bad_names = Vec::new();
     let mut export_source = Vec::new();
+    let mut exists = Vec::new();
+    let vm_api: Api<ferry_core::api::kubevirt::vm::VirtualMachine> = Api::namespaced(ctx.client.clone(), &spec.target_namespace);
+    let plan_uid = plan.uid().unwrap_or_default();
     let mut seen = HashSet::new();
     let mapped_nets: BTreeSet<String> = netmap.iter().flat_map(|m| m.status.iter().flat_map(|s| s.references.iter().filter_map(|r| r.id.clone()))).collect();
     let mapped_storage: BTreeSet<String> = stmap.iter().flat_map(|m| m.status.iter().flat_map(|s| s.references.iter().filter_map(|r| r.id.clone()))).collect();
@@ -176,6 +179,11 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
         if let Some(t) = vm.target_name.as_deref() {
             if naming::check_dns1123_label(t).is_err() {
                 bad_names.push(format!("{label}: targetName {t:?}"));
+            } else if let Ok(Some(existing)) = vm_api.get_opt(t).await {
+                // A VM this plan created earlier is fine (a rerun); any other is not.
+                if existing.labels().get("plan") != Some(&plan_uid) {
+                    exists.push(format!("{label}: {}/{t}", spec.target_namespace));
+                }
             }
         }
     }
@@ -190,6 +198,7 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
     push(&mut out, types::VM_NETWORKS_NOT_MAPPED, Category::Critical, "NotMapped", "VM has unmapped networks.", nets_unmapped);
     push(&mut out, types::VM_STORAGE_NOT_MAPPED, Category::Critical, "NotMapped", "VM has unmapped storage.", storage_unmapped);
     push(&mut out, types::VM_CRITICAL_CONCERNS, Category::Critical, "NotValid", "VM has critical concerns; see the inventory's concerns for each VM.", critical);
+    push(&mut out, types::VM_ALREADY_EXISTS, Category::Critical, "NotUnique", "A VirtualMachine with the target name already exists in the target namespace.", exists);
     push(&mut out, types::TARGET_NAME_NOT_VALID, Category::Critical, "NotValid", "Target VM name is not a DNS-1123 label.", bad_names);
     push(&mut out, types::UNSUPPORTED_OVF_EXPORT_SOURCE, Category::Warn, "NotSupported", "The OVA was not exported by VMware; the migration may not boot.", export_source);
     Ok(out)
