@@ -5,9 +5,11 @@
 
 pub mod api;
 pub mod crds;
+pub mod openapi;
 // Forklift's pre-reconcile rules (pure functions).
 pub mod naming;
 pub mod secrets;
 pub mod sizing;
 pub mod storage_defaults;
 pub mod template;
+pub mod validate;

@@ -24,6 +24,10 @@ enum Command {
     Completions(cmd::completions::Args),
     /// Print the CustomResourceDefinitions of the forklift.konveyor.io kinds.
     Crds(cmd::crds::Args),
+    /// Show an image's format, sizes, backing chain and extent counts.
+    Info(cmd::info::Args),
+    /// List an image's data, zero and hole extents.
+    Map(cmd::map::Args),
     /// Convert a disk image (raw, qcow2, VMDK, VHD, VHDX, ISO) to raw, qcow2
     /// or streamOptimized VMDK, copying only data.
     Convert(cmd::convert::Args),
@@ -39,6 +43,8 @@ fn main() -> std::process::ExitCode {
         Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
         Command::Crds(args) => cmd::crds::run(args),
         Command::Convert(args) => cmd::convert::run(args),
+        Command::Info(args) => cmd::info::run(args),
+        Command::Map(args) => cmd::map::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -2,3 +2,5 @@
 pub mod completions;
 pub mod convert;
 pub mod crds;
+pub mod info;
+pub mod map;
