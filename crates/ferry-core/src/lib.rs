@@ -9,3 +9,4 @@ pub mod secrets;
 pub mod sizing;
 pub mod storage_defaults;
 pub mod template;
+pub mod validate;

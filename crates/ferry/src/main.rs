@@ -22,6 +22,10 @@ struct Cli {
 enum Command {
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
+    /// Show an image's format, sizes, backing chain and extent counts.
+    Info(cmd::info::Args),
+    /// List an image's data, zero and hole extents.
+    Map(cmd::map::Args),
     /// Convert a disk image (raw, qcow2, VMDK, VHD, VHDX, ISO) to raw, qcow2
     /// or streamOptimized VMDK, copying only data.
     Convert(cmd::convert::Args),
@@ -36,6 +40,8 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
         Command::Convert(args) => cmd::convert::run(args),
+        Command::Info(args) => cmd::info::run(args),
+        Command::Map(args) => cmd::map::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,3 +1,5 @@
 //! One module per subcommand.
 pub mod completions;
 pub mod convert;
+pub mod info;
+pub mod map;
