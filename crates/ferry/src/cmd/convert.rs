@@ -140,7 +140,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let reporter = Reporter::start(args.progress, progress.clone());
     let result = match &target.dest {
         Dest::Storage(storage) => ferry_copy::copy(source.as_ref(), storage.as_ref(), &copy_opts),
-        Dest::Vmdk(vmdk) => ferry_copy::copy_ordered(source.as_ref(), vmdk, &copy_opts),
+        Dest::Vmdk(vmdk) => ferry_copy::copy_ordered(source.as_ref(), vmdk.as_ref(), &copy_opts),
     };
     reporter.finish();
     let report = result.with_context(|| {
@@ -189,7 +189,7 @@ enum Dest {
     /// Raw and qcow2: positional writes in any order.
     Storage(Box<dyn Storage>),
     /// streamOptimized VMDK: written in guest order, finished at the end.
-    Vmdk(StreamVmdkTarget),
+    Vmdk(Box<StreamVmdkTarget>),
 }
 
 /// Where the conversion writes and what to do when it is done.
@@ -323,11 +323,11 @@ impl Target {
                     file_name,
                     ..StreamVmdkOptions::default()
                 };
-                Dest::Vmdk(
+                Dest::Vmdk(Box::new(
                     StreamVmdkTarget::create(&part, size, &opts).with_context(|| {
                         format!("cannot start the streamOptimized VMDK {}", part.display())
                     })?,
-                )
+                ))
             }
         };
         Ok(Self {
