@@ -3,3 +3,4 @@ pub mod completions;
 pub mod convert;
 pub mod info;
 pub mod map;
+pub mod ova;
