@@ -373,7 +373,7 @@ fn random_cases(n: usize) -> Vec<(String, Value)> {
     for i in 0..n {
         let mut vm = serde_json::Map::new();
         let mut maybe = |key: &str, v: Value, r: usize| {
-            if r % 7 != 0 {
+            if !r.is_multiple_of(7) {
                 vm.insert(key.to_owned(), v);
             }
         };
