@@ -100,6 +100,13 @@ impl Package {
         }
     }
 
+    /// Index an `.ova` held in memory (fuzzing, tests). `name` is used in
+    /// errors and as the package path; members cannot be opened afterwards
+    /// unless a file of that name exists.
+    pub fn index_ova_bytes(bytes: &[u8], name: &Path, opts: &PackageOptions) -> Result<Self> {
+        ova::index(std::io::Cursor::new(bytes), bytes.len() as u64, name, opts)
+    }
+
     /// The layout.
     pub fn kind(&self) -> PackageKind {
         self.kind
