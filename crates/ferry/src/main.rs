@@ -31,6 +31,8 @@ enum Command {
     /// Convert a disk image (raw, qcow2, VMDK, VHD, VHDX, ISO) to raw, qcow2
     /// or streamOptimized VMDK, copying only data.
     Convert(cmd::convert::Args),
+    /// OVA appliances: scan a provider path, show VMs and their concerns.
+    Ova(cmd::ova::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -45,6 +47,7 @@ fn main() -> std::process::ExitCode {
         Command::Convert(args) => cmd::convert::run(args),
         Command::Info(args) => cmd::info::run(args),
         Command::Map(args) => cmd::map::run(args),
+        Command::Ova(args) => cmd::ova::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

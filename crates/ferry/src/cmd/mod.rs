@@ -4,3 +4,4 @@ pub mod convert;
 pub mod crds;
 pub mod info;
 pub mod map;
+pub mod ova;
