@@ -30,3 +30,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use inventory::{
     DATABASE_FILE, Failure, FailureReason, Inventory, InventoryOptions, ProviderState, chain,
 };
+pub use model::{
+    ApplyReport, Concern, ProviderInfo, Ref, Resource, Snapshot, StoredProvider, StoredResource,
+};
+pub use ova::collector_for;

@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use ferry_ovf::location::Location;
 use ferry_ovf::scan::{ScanOptions, Scanner};
@@ -66,6 +66,9 @@ struct Inner {
     uid: String,
     provider_name: String,
     scanner: Mutex<Scanner>,
+    min_age: Option<Duration>,
+    /// When a package skipped as too young becomes old enough to scan.
+    next_rescan: Mutex<Option<tokio::time::Instant>>,
 }
 
 impl std::fmt::Debug for OvaCollector {
@@ -102,6 +105,8 @@ impl OvaCollector {
                 uid: info.uid.clone(),
                 provider_name: info.name.clone(),
                 scanner: Mutex::new(Scanner::new(scan)),
+                min_age: options.min_age,
+                next_rescan: Mutex::new(None),
             }),
         })
     }
@@ -173,10 +178,27 @@ impl Inner {
             }
         }
         snap.push("storages", self.dummy_storage());
+        let mut wait: Option<Duration> = None;
         for p in &report.problems {
             snap.warn(format!("{}: {}", p.path.display(), p.message));
+            if let Some(left) = self.time_until_old_enough(&p.path) {
+                wait = Some(wait.map_or(left, |w| w.min(left)));
+            }
         }
+        *self.next_rescan.lock().unwrap_or_else(|p| p.into_inner()) =
+            wait.map(|w| tokio::time::Instant::now() + w + Duration::from_secs(1));
         Ok(snap)
+    }
+
+    /// For a file skipped because it changed too recently: how long until
+    /// it is old enough to be scanned.
+    fn time_until_old_enough(&self, path: &std::path::Path) -> Option<Duration> {
+        let min_age = self.min_age?;
+        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok()?;
+        let age = SystemTime::now()
+            .duration_since(modified)
+            .unwrap_or_default();
+        min_age.checked_sub(age).filter(|d| !d.is_zero())
     }
 
     /// The one storage Forklift's OVA provider reports.
@@ -210,6 +232,20 @@ impl Collector for OvaCollector {
                     Error::new(ErrorKind::Task, "the OVA scan did not finish").with_source(e)
                 })?
         })
+    }
+
+    /// Resolves when a package that was skipped as still being copied is
+    /// old enough to scan, so it shows up without waiting for the interval.
+    fn changed(&self) -> BoxFuture<'_, ()> {
+        let deadline = *self
+            .inner
+            .next_rescan
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match deadline {
+            Some(d) => Box::pin(tokio::time::sleep_until(d)),
+            None => Box::pin(std::future::pending()),
+        }
     }
 }
 

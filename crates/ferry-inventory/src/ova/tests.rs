@@ -404,3 +404,52 @@ fn collector_for_dispatches_on_type() {
         "unsupported: ferry cannot collect the inventory of 'vsphere' providers yet (provider konveyor-forklift/ova-provider)"
     );
 }
+
+#[test]
+fn packages_still_being_copied_are_skipped_and_a_rescan_is_scheduled() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("fresh.ova");
+    write_ova(
+        &path,
+        "fresh",
+        1,
+        &[("fresh-disk1.vmdk", 1)],
+        &["VM Network"],
+    );
+    let hour = Duration::from_secs(3600);
+    let c = OvaCollector::new(
+        &info("u", tmp.path()),
+        OvaOptions {
+            verify_manifests: true,
+            min_age: Some(hour),
+        },
+    )
+    .unwrap();
+    let snap = c.collect_blocking().unwrap();
+    assert!(names(&snap, VMS).is_empty());
+    assert!(
+        snap.warnings()[0].contains("fresh.ova"),
+        "{:?}",
+        snap.warnings()
+    );
+    let deadline = c
+        .inner
+        .next_rescan
+        .lock()
+        .unwrap()
+        .expect("a rescan is scheduled");
+    let left = deadline - tokio::time::Instant::now();
+    assert!(
+        left > Duration::from_secs(3000) && left <= hour + Duration::from_secs(1),
+        "{left:?}"
+    );
+
+    // Two hours later (as far as the file knows) it is picked up and nothing is scheduled.
+    let file = fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(SystemTime::now() - 2 * hour).unwrap();
+    drop(file);
+    let snap = c.collect_blocking().unwrap();
+    assert_eq!(names(&snap, VMS), ["fresh"]);
+    assert!(snap.warnings().is_empty(), "{:?}", snap.warnings());
+    assert!(c.inner.next_rescan.lock().unwrap().is_none());
+}
