@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod crds;
+pub mod openapi;
 // Forklift's pre-reconcile rules (pure functions).
 pub mod naming;
 pub mod secrets;
