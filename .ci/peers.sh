@@ -5,9 +5,14 @@ set -euo pipefail
 need=()
 command -v qemu-img >/dev/null || need+=(qemu-utils)
 command -v kubectl >/dev/null || need+=(kubectl)
+command -v mkfs.xfs >/dev/null || need+=(xfsprogs)
+command -v tar >/dev/null || need+=(tar)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${need[@]}"
 fi
 qemu-img --version | head -1
+command -v qemu-io >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq qemu-utils; }
+# Real OPA for the validation differential tests.
+bash "$(dirname "$0")/opa.sh"

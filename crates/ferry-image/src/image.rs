@@ -71,6 +71,15 @@ pub trait Image: Send + Sync {
     /// error.
     fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<()>;
 
+    /// When the guest bytes are stored verbatim in one host file (raw, a
+    /// flat VMDK extent), that file and the byte offset of guest offset 0.
+    /// The copy engine uses it for its zero-copy tier (reflink,
+    /// `copy_file_range`). Formats that map guest bytes elsewhere return
+    /// `None`.
+    fn flat_file(&self) -> Option<(&std::fs::File, u64)> {
+        None
+    }
+
     /// Preferred read granularity (cluster or grain size), a hint for the
     /// copy engine's request sizes.
     fn granularity(&self) -> u64 {

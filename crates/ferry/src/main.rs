@@ -24,6 +24,13 @@ enum Command {
     Completions(cmd::completions::Args),
     /// Run the embedded Kubernetes-compatible API server.
     Serve(cmd::serve::Args),
+    /// Show an image's format, sizes, backing chain and extent counts.
+    Info(cmd::info::Args),
+    /// List an image's data, zero and hole extents.
+    Map(cmd::map::Args),
+    /// Convert a disk image (raw, qcow2, VMDK, VHD, VHDX, ISO) to raw, qcow2
+    /// or streamOptimized VMDK, copying only data.
+    Convert(cmd::convert::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -35,6 +42,9 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
         Command::Serve(args) => cmd::serve::run(args),
+        Command::Convert(args) => cmd::convert::run(args),
+        Command::Info(args) => cmd::info::run(args),
+        Command::Map(args) => cmd::map::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

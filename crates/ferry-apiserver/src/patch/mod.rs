@@ -41,11 +41,25 @@ pub fn merge(target: &mut Value, patch: &Value) {
     json_patch::merge(target, patch);
 }
 
-/// RFC 6902 JSON patch; the error says which operation failed.
+/// RFC 6902 JSON patch; the error says which operation failed. As in
+/// Kubernetes, `test` of a missing path against `null` succeeds (kube-rs'
+/// finalizer helper relies on it).
 pub fn json(target: &mut Value, patch: &Value) -> Result<(), String> {
     let ops: json_patch::Patch = serde_json::from_value(patch.clone())
         .map_err(|e| format!("the JSON patch is malformed: {e}"))?;
-    json_patch::patch(target, &ops).map_err(|e| format!("the JSON patch cannot be applied: {e}"))
+    let mut work = target.clone();
+    for (i, op) in ops.0.iter().enumerate() {
+        if let json_patch::PatchOperation::Test(t) = op
+            && t.value.is_null()
+            && work.pointer(t.path.as_str()).is_none_or(Value::is_null)
+        {
+            continue;
+        }
+        json_patch::patch(&mut work, std::slice::from_ref(op))
+            .map_err(|e| format!("the JSON patch cannot be applied (operation {i}): {e}"))?;
+    }
+    *target = work;
+    Ok(())
 }
 
 /// The merge key of a list field under strategic merge, for the lists of
@@ -227,6 +241,16 @@ mod tests {
         assert_eq!(t, json!({"a": 2}));
         assert!(json(&mut t, &json!([{"op": "test", "path": "/a", "value": 3}])).is_err());
         assert!(json(&mut t, &json!({"not": "a list"})).is_err());
+        // Kubernetes semantics: a missing path tests equal to null.
+        json(&mut t, &json!([{"op": "test", "path": "/f", "value": null}, {"op": "add", "path": "/f", "value": ["x"]}])).unwrap();
+        assert_eq!(t["f"], json!(["x"]));
+        assert!(
+            json(
+                &mut t,
+                &json!([{"op": "test", "path": "/f", "value": null}])
+            )
+            .is_err()
+        );
     }
 
     #[test]

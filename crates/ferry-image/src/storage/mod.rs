@@ -58,6 +58,13 @@ pub trait Storage: Send + Sync {
         }])
     }
 
+    /// The host file whose bytes this storage is, from the given byte
+    /// offset on (a plain file: offset 0; a tar member: its data offset).
+    /// Lets the copy engine clone or `copy_file_range` instead of reading.
+    fn host_file(&self) -> Option<(&std::fs::File, u64)> {
+        None
+    }
+
     /// A short human name for messages ("file /x/disk.vmdk").
     fn describe(&self) -> String {
         "storage".to_string()

@@ -1,3 +1,6 @@
 //! One module per subcommand.
 pub mod completions;
+pub mod convert;
+pub mod info;
+pub mod map;
 pub mod serve;

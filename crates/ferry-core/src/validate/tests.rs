@@ -1,0 +1,210 @@
+use super::*;
+use serde_json::json;
+
+fn run(values: Vec<Value>) -> Vec<Finding> {
+    let docs: Vec<Document> = values
+        .into_iter()
+        .enumerate()
+        .map(|(i, value)| Document {
+            source: "t.yaml".into(),
+            index: i + 1,
+            value,
+        })
+        .collect();
+    validate(&docs, &|_| None, &Options::default())
+}
+
+fn errors(f: &[Finding]) -> Vec<String> {
+    f.iter()
+        .filter(|x| x.severity == Severity::Error)
+        .map(ToString::to_string)
+        .collect()
+}
+
+fn plan(vms: Value) -> Value {
+    json!({
+        "apiVersion": "forklift.konveyor.io/v1beta1",
+        "kind": "Plan",
+        "metadata": {"name": "mig-plan", "namespace": "openshift-mtv"},
+        "spec": {
+            "targetNamespace": "vms",
+            "provider": {
+                "source": {"name": "vsphere", "namespace": "openshift-mtv"},
+                "destination": {"name": "host", "namespace": "openshift-mtv"}
+            },
+            "map": {
+                "network": {"name": "net", "namespace": "openshift-mtv"},
+                "storage": {"name": "st", "namespace": "openshift-mtv"}
+            },
+            "vms": vms
+        }
+    })
+}
+
+#[test]
+fn vm_without_id_or_name() {
+    let f = run(vec![plan(
+        json!([{"id": "vm-1"}, {"name": "web"}, {"targetName": "x"}]),
+    )]);
+    let e = errors(&f);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(
+        e[0],
+        "t.yaml:1 Plan/mig-plan spec.vms[2]: needs id or name (VMRefNotValid)"
+    );
+}
+
+#[test]
+fn hooks_and_duplicates() {
+    let hook =
+        |step: &str| json!({"step": step, "hook": {"name": "h", "namespace": "openshift-mtv"}});
+    let f = run(vec![plan(json!([
+        {"id": "vm-1", "hooks": [hook("PreHook"), hook("PreHook"), hook("Before")]},
+        {"id": "vm-1"}
+    ]))]);
+    let e = errors(&f).join("\n");
+    assert!(
+        e.contains("spec.vms[0].hooks[1].step: a VM can have only one PreHook hook"),
+        "{e}"
+    );
+    assert!(
+        e.contains("spec.vms[0].hooks[2].step: \"Before\" is not a hook step"),
+        "{e}"
+    );
+    assert!(
+        e.contains("spec.vms[1]: duplicate of spec.vms[0] (vm-1)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn cross_document_references() {
+    let map = json!({
+        "apiVersion": "forklift.konveyor.io/v1beta1",
+        "kind": "NetworkMap",
+        "metadata": {"name": "other", "namespace": "openshift-mtv"},
+        "spec": {
+            "provider": {
+                "source": {"name": "vsphere", "namespace": "openshift-mtv"},
+                "destination": {"name": "host", "namespace": "openshift-mtv"}
+            },
+            "map": [{"source": {"id": "n1", "vlan": "5000"}, "destination": {"type": "pod"}}]
+        }
+    });
+    let f = run(vec![plan(json!([{"id": "vm-1"}])), map]);
+    let e = errors(&f).join("\n");
+    assert!(
+        e.contains(
+            "Plan/mig-plan spec.map.network: NetworkMap openshift-mtv/net is not in the input"
+        ),
+        "{e}"
+    );
+    assert!(
+        e.contains("NetworkMap/other spec.map[0].source.vlan"),
+        "{e}"
+    );
+    // Providers are not in the input: nothing is said about them.
+    assert!(!e.contains("Provider openshift-mtv/vsphere"), "{e}");
+}
+
+#[test]
+fn unknown_kinds() {
+    let f = run(vec![
+        json!({"apiVersion": "forklift.konveyor.io/v1beta1", "kind": "Planz", "metadata": {"name": "a"}}),
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a"}}),
+        json!(["not", "a", "mapping"]),
+        json!({"kind": "Plan"}),
+    ]);
+    let e = errors(&f).join("\n");
+    assert!(
+        e.contains("t.yaml:1 Planz/a kind: unknown kind \"Planz\""),
+        "{e}"
+    );
+    assert!(
+        e.contains("t.yaml:2 Deployment/a: unknown apiVersion/kind apps/v1/Deployment"),
+        "{e}"
+    );
+    assert!(e.contains("t.yaml:3: a manifest must be a mapping"), "{e}");
+    assert!(
+        e.contains("t.yaml:4 Plan/<unnamed> apiVersion: missing apiVersion"),
+        "{e}"
+    );
+}
+
+#[test]
+fn schema_walk() {
+    let schema = json!({
+        "type": "object",
+        "properties": {
+            "spec": {
+                "type": "object",
+                "required": ["targetNamespace"],
+                "properties": {
+                    "targetNamespace": {"type": "string"},
+                    "type": {"type": "string", "enum": ["cold", "warm"]},
+                    "warm": {"type": "boolean"},
+                    "cutover": {"type": "string", "format": "date-time"},
+                    "n": {"type": "integer", "minimum": 1},
+                    "vms": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}}}},
+                    "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
+                    "labels": {"type": "object", "additionalProperties": {"type": "string"}}
+                }
+            }
+        }
+    });
+    let doc = json!({
+        "apiVersion": "forklift.konveyor.io/v1beta1", "kind": "Hook", "metadata": {"name": "h"},
+        "spec": {
+            "type": "hot", "warm": "true", "cutover": "tomorrow", "n": 0,
+            "vms": [{"id": 5, "idd": "x"}], "free": {"anything": 1}, "labels": {"a": 1},
+            "spelling": 1
+        }
+    });
+    let mut findings = Vec::new();
+    let mut r = Report {
+        source: "s",
+        doc: 1,
+        object: "Hook/h".into(),
+        findings: &mut findings,
+    };
+    schema::check_schema(&doc, &schema, false, &mut r);
+    let all: Vec<String> = findings
+        .iter()
+        .map(|f| format!("{} {}", f.severity, f))
+        .collect();
+    let text = all.join("\n");
+    for needle in [
+        "error s:1 Hook/h spec.type: \"hot\" is not allowed; use one of \"cold\", \"warm\"",
+        "error s:1 Hook/h spec.warm: must be true or false, not a string (remove the quotes)",
+        "error s:1 Hook/h spec.cutover: \"tomorrow\" is not an RFC 3339 date-time",
+        "error s:1 Hook/h spec.n: 0 is below the minimum 1",
+        "error s:1 Hook/h spec.vms[0].id: must be a string, not a integer (quote the value in YAML)",
+        "warning s:1 Hook/h spec.vms[0].idd: unknown field",
+        "error s:1 Hook/h spec.labels.a: must be a string",
+        "warning s:1 Hook/h spec.spelling: unknown field",
+        "error s:1 Hook/h spec.targetNamespace: required field is missing",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    assert!(!text.contains("anything"), "{text}");
+}
+
+#[test]
+fn rfc3339() {
+    for ok in [
+        "2026-11-28T22:00:00Z",
+        "2026-11-28T22:00:00.123+02:00",
+        "2026-01-01t00:00:00z",
+    ] {
+        assert!(schema::is_rfc3339(ok), "{ok}");
+    }
+    for bad in [
+        "2026-11-28",
+        "2026-13-01T00:00:00Z",
+        "2026-11-28T22:00:00",
+        "2026-11-28T25:00:00Z",
+        "x",
+    ] {
+        assert!(!schema::is_rfc3339(bad), "{bad}");
+    }
+}
