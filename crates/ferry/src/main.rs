@@ -24,6 +24,8 @@ enum Command {
     Completions(cmd::completions::Args),
     /// Print the CustomResourceDefinitions of the forklift.konveyor.io kinds.
     Crds(cmd::crds::Args),
+    /// Run the embedded Kubernetes-compatible API server.
+    Serve(cmd::serve::Args),
     /// Show an image's format, sizes, backing chain and extent counts.
     Info(cmd::info::Args),
     /// List an image's data, zero and hole extents.
@@ -47,6 +49,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
         Command::Crds(args) => cmd::crds::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
         Command::Convert(args) => cmd::convert::run(args),
         Command::Info(args) => cmd::info::run(args),
         Command::Map(args) => cmd::map::run(args),

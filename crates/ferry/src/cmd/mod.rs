@@ -9,3 +9,4 @@ pub mod map;
 pub mod migrate;
 pub mod ova;
 pub mod progress;
+pub mod serve;

@@ -1,0 +1,284 @@
+//! OpenAPI documents built from the registry: v3 per group/version (what
+//! `kubectl explain` and kubectl's field-validation check read) and v2.
+
+use axum::body::Body;
+use http::{Response, StatusCode};
+use serde_json::{Map, Value, json};
+
+use super::json_response;
+use crate::error::ApiError;
+use crate::registry::{Registry, Resource};
+use crate::state::State;
+
+const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+
+/// `forklift.konveyor.io` → `io.konveyor.forklift`; core → `io.k8s.api.core`.
+fn group_prefix(group: &str) -> String {
+    match group {
+        "" => "io.k8s.api.core".into(),
+        "coordination.k8s.io" => "io.k8s.api.coordination".into(),
+        "events.k8s.io" => "io.k8s.api.events".into(),
+        "apiextensions.k8s.io" => "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions".into(),
+        g => g.split('.').rev().collect::<Vec<_>>().join("."),
+    }
+}
+
+fn schema_name(r: &Resource) -> String {
+    format!("{}.{}.{}", group_prefix(&r.group), r.version, r.kind)
+}
+
+fn gvk(r: &Resource) -> Value {
+    json!([{"group": r.group, "version": r.version, "kind": r.kind}])
+}
+
+fn object_meta_schema() -> Value {
+    let s = |d: &str| json!({"type": "string", "description": d});
+    let map = |d: &str| json!({"type": "object", "additionalProperties": {"type": "string", "default": ""}, "description": d});
+    json!({
+        "type": "object",
+        "description": "Metadata every persisted object has: name, namespace, labels, annotations, versioning and ownership.",
+        "properties": {
+            "name": s("Name of the object, unique within its namespace and kind."),
+            "generateName": s("Prefix the server completes with a random suffix when name is empty."),
+            "namespace": s("Namespace of the object (empty for cluster-scoped kinds)."),
+            "uid": s("Unique identifier set by the server."),
+            "resourceVersion": s("Opaque version of the object, used for optimistic concurrency and watches."),
+            "generation": {"type": "integer", "format": "int64", "description": "Sequence number of spec changes, set by the server."},
+            "creationTimestamp": {"type": "string", "format": "date-time", "description": "When the object was created."},
+            "deletionTimestamp": {"type": "string", "format": "date-time", "description": "When deletion was requested; the object goes once its finalizers are removed."},
+            "deletionGracePeriodSeconds": {"type": "integer", "format": "int64", "description": "Seconds allowed for graceful deletion."},
+            "labels": map("Labels for selecting objects."),
+            "annotations": map("Unstructured key/value data for tools."),
+            "finalizers": {"type": "array", "items": {"type": "string", "default": ""}, "description": "Finalizers that must be removed before the object is deleted.", "x-kubernetes-list-type": "set"},
+            "ownerReferences": {"type": "array", "description": "Objects this object depends on.", "items": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
+            "managedFields": {"type": "array", "description": "Field ownership per manager, maintained by the server.", "items": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}
+        }
+    })
+}
+
+/// Rewrite `$ref`s to components for v2 (`#/definitions/`).
+fn retarget_refs(v: &mut Value, to: &str) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get_mut("$ref")
+                && let Some(name) = r.rsplit('/').next()
+            {
+                *r = format!("{to}{name}");
+            }
+            for child in m.values_mut() {
+                retarget_refs(child, to);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| retarget_refs(x, to)),
+        _ => {}
+    }
+}
+
+fn resource_schema(r: &Resource) -> Value {
+    let mut s = match &r.schema {
+        Some(s) => (**s).clone(),
+        None => json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true,
+            "description": format!("{} ({} is built in; its fields are not validated by this server).", r.kind, r.api_version())}),
+    };
+    if let Some(o) = s.as_object_mut() {
+        let props = o.entry("properties").or_insert_with(|| json!({}));
+        if let Some(p) = props.as_object_mut() {
+            p.insert("apiVersion".into(), json!({"type": "string", "description": "APIVersion defines the versioned schema of this representation of an object."}));
+            p.insert("kind".into(), json!({"type": "string", "description": "Kind is a string value representing the REST resource this object represents."}));
+            p.insert("metadata".into(), json!({"allOf": [{"$ref": format!("#/components/schemas/{OBJECT_META}")}], "description": "Standard object's metadata."}));
+        }
+        o.insert("x-kubernetes-group-version-kind".into(), gvk(r));
+    }
+    s
+}
+
+fn list_schema(r: &Resource) -> Value {
+    json!({
+        "type": "object",
+        "description": format!("A list of {}.", r.kind),
+        "required": ["items"],
+        "properties": {
+            "apiVersion": {"type": "string"},
+            "kind": {"type": "string"},
+            "metadata": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
+            "items": {"type": "array", "items": {"$ref": format!("#/components/schemas/{}", schema_name(r))}}
+        },
+        "x-kubernetes-group-version-kind": [{"group": r.group, "version": r.version, "kind": r.list_kind}]
+    })
+}
+
+fn param(name: &str, in_: &str, ty: &str) -> Value {
+    json!({"name": name, "in": in_, "schema": {"type": ty}, "required": in_ == "path", "uniqueItems": true})
+}
+
+fn op(r: &Resource, action: &str, params: Vec<Value>, schema_ref: &str) -> Value {
+    json!({
+        "operationId": format!("{action}{}", r.kind),
+        "description": format!("{action} {}", r.kind),
+        "parameters": params,
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": schema_ref}}}}},
+        "x-kubernetes-action": action,
+        "x-kubernetes-group-version-kind": {"group": r.group, "version": r.version, "kind": r.kind}
+    })
+}
+
+fn paths_for(r: &Resource, paths: &mut Map<String, Value>) {
+    let base = if r.group.is_empty() {
+        format!("/api/{}", r.version)
+    } else {
+        format!("/apis/{}/{}", r.group, r.version)
+    };
+    let prefix = if r.namespaced {
+        format!("{base}/namespaces/{{namespace}}/{}", r.plural)
+    } else {
+        format!("{base}/{}", r.plural)
+    };
+    let obj_ref = format!("#/components/schemas/{}", schema_name(r));
+    let list_ref = format!("#/components/schemas/{}List", schema_name(r));
+    let mut common = vec![param("name", "path", "string")];
+    if r.namespaced {
+        common.push(param("namespace", "path", "string"));
+    }
+    let write_params = |mut v: Vec<Value>| {
+        v.push(param("dryRun", "query", "string"));
+        v.push(param("fieldManager", "query", "string"));
+        v.push(param("fieldValidation", "query", "string"));
+        v
+    };
+    let mut patch_params = write_params(common.clone());
+    patch_params.push(param("force", "query", "boolean"));
+    paths.insert(
+        format!("{prefix}/{{name}}"),
+        json!({
+            "get": op(r, "get", common.clone(), &obj_ref),
+            "put": op(r, "put", write_params(common.clone()), &obj_ref),
+            "patch": op(r, "patch", patch_params.clone(), &obj_ref),
+            "delete": op(r, "delete", common.clone(), &obj_ref),
+        }),
+    );
+    let ns_params: Vec<Value> = if r.namespaced {
+        vec![param("namespace", "path", "string")]
+    } else {
+        vec![]
+    };
+    paths.insert(
+        prefix.clone(),
+        json!({
+            "get": op(r, "list", ns_params.clone(), &list_ref),
+            "post": op(r, "post", write_params(ns_params.clone()), &obj_ref),
+            "delete": op(r, "deletecollection", ns_params, &list_ref),
+        }),
+    );
+    if r.status_subresource {
+        paths.insert(
+            format!("{prefix}/{{name}}/status"),
+            json!({
+                "get": op(r, "get", common.clone(), &obj_ref),
+                "put": op(r, "put", write_params(common.clone()), &obj_ref),
+                "patch": op(r, "patch", patch_params, &obj_ref),
+            }),
+        );
+    }
+}
+
+fn v3_doc(reg: &Registry, g: &str, v: &str) -> Option<Value> {
+    let resources = reg.resources(g, v);
+    if resources.is_empty() {
+        return None;
+    }
+    let mut schemas = Map::new();
+    let mut paths = Map::new();
+    schemas.insert(OBJECT_META.into(), object_meta_schema());
+    for r in &resources {
+        schemas.insert(schema_name(r), resource_schema(r));
+        schemas.insert(format!("{}List", schema_name(r)), list_schema(r));
+        paths_for(r, &mut paths);
+    }
+    Some(json!({
+        "openapi": "3.0.0",
+        "info": {"title": "ferry embedded API", "version": v},
+        "paths": paths,
+        "components": {"schemas": schemas}
+    }))
+}
+
+fn hash_of(v: &Value) -> String {
+    // FNV-1a: enough to change the URL when the document changes (clients cache by URL).
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in v.to_string().bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016X}")
+}
+
+pub fn v3_index(state: &State) -> Response<Body> {
+    let reg = state.registry();
+    let mut paths = Map::new();
+    for (g, versions) in reg.groups() {
+        for v in versions {
+            let key = if g.is_empty() {
+                format!("api/{v}")
+            } else {
+                format!("apis/{g}/{v}")
+            };
+            if let Some(doc) = v3_doc(&reg, g, v) {
+                paths.insert(key.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{key}?hash={}", hash_of(&doc))}));
+            }
+        }
+    }
+    json_response(StatusCode::OK, &json!({"paths": paths}))
+}
+
+pub fn v3_group(state: &State, g: &str, v: &str) -> Result<Response<Body>, ApiError> {
+    let reg = state.registry();
+    let doc =
+        v3_doc(&reg, g, v).ok_or_else(|| ApiError::no_route(&format!("/openapi/v3/{g}/{v}")))?;
+    Ok(json_response(StatusCode::OK, &doc))
+}
+
+pub fn v2(state: &State) -> Response<Body> {
+    let reg = state.registry();
+    let mut defs = Map::new();
+    let mut paths = Map::new();
+    defs.insert(OBJECT_META.into(), object_meta_schema());
+    for r in reg.all() {
+        defs.insert(schema_name(r), resource_schema(r));
+        defs.insert(format!("{}List", schema_name(r)), list_schema(r));
+        paths_for(r, &mut paths);
+    }
+    let mut doc = json!({
+        "swagger": "2.0",
+        "info": {"title": "ferry embedded API", "version": "v1"},
+        "paths": paths,
+        "definitions": defs
+    });
+    retarget_refs(&mut doc, "#/definitions/");
+    // v2 parameters carry `type` directly, not a `schema`.
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for op in item.values_mut().filter_map(Value::as_object_mut) {
+                if let Some(Value::Array(params)) = op.get_mut("parameters") {
+                    for p in params.iter_mut().filter_map(Value::as_object_mut) {
+                        if let Some(t) = p.remove("schema").and_then(|s| s.get("type").cloned()) {
+                            p.insert("type".into(), t);
+                        }
+                    }
+                }
+                if let Some(resp) = op
+                    .get_mut("responses")
+                    .and_then(|r| r.get_mut("200"))
+                    .and_then(Value::as_object_mut)
+                    && let Some(schema) = resp.remove("content").and_then(|c| {
+                        c.get("application/json")
+                            .and_then(|j| j.get("schema"))
+                            .cloned()
+                    })
+                {
+                    resp.insert("schema".into(), schema);
+                }
+            }
+        }
+    }
+    json_response(StatusCode::OK, &doc)
+}
