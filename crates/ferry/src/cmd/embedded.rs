@@ -15,8 +15,6 @@ pub struct Embedded {
     pub server: ferry_apiserver::Handle,
     /// A client of it.
     pub client: kube::Client,
-    /// The controllers' context.
-    pub ctx: Arc<Context>,
     /// The inventory (served on its REST API by `ferry serve`).
     pub inventory: Inventory,
     controllers: tokio::task::JoinHandle<()>,
@@ -48,7 +46,7 @@ impl Embedded {
         let destination = Arc::new(ferry_destination::LocalDestination::new(data_dir.join("local")));
         let ctx = Context::new(client.clone(), inventory.clone(), destination, settings);
         let controllers = tokio::spawn(ferry_controller::run(ctx.clone()));
-        Ok(Self { server, client, ctx, inventory, controllers })
+        Ok(Self { server, client, inventory, controllers })
     }
 
     /// Stop the controllers and the server.
