@@ -139,9 +139,11 @@ impl Scanner {
         }
         candidates.sort();
         let mut seen = Vec::new();
+        let mut ids: HashMap<String, PathBuf> = HashMap::new();
         for path in candidates {
             match self.load(root, &path) {
-                Ok(Some(a)) => {
+                Ok(Some(mut a)) => {
+                    dedupe_ids(&mut a, &mut ids, &mut report.problems);
                     seen.push(a.path.clone());
                     report.appliances.push(a);
                 }
@@ -219,6 +221,42 @@ impl Scanner {
             members: package.members().to_vec(),
             manifest,
         }))
+    }
+}
+
+/// Two packages may carry the same UUID as `VirtualSystem ovf:id` (a copied
+/// OVA). The first in path order keeps it; later ones get an id derived from
+/// their own path, and the clash is reported.
+fn dedupe_ids(
+    a: &mut Appliance,
+    ids: &mut HashMap<String, PathBuf>,
+    problems: &mut Vec<ScanProblem>,
+) {
+    let single = a.vms.len() == 1;
+    for (index, vm) in a.vms.iter_mut().enumerate() {
+        if let Some(first) = ids.get(&vm.id) {
+            let key = if single {
+                a.relative.clone()
+            } else {
+                format!("{}#{index}", a.relative)
+            };
+            let new_id = crate::ovf::derived_id("vm", &key);
+            problems.push(ScanProblem {
+                path: a.path.clone(),
+                message: format!(
+                    "VM {:?} in {} has id {} like the VM in {}; it is listed with the path-derived id {new_id}. Remove the copy or give it a new UUID",
+                    vm.name,
+                    a.path.display(),
+                    vm.id,
+                    first.display()
+                ),
+            });
+            if vm.uuid == vm.id {
+                vm.uuid.clone_from(&new_id);
+            }
+            vm.id = new_id;
+        }
+        ids.insert(vm.id.clone(), a.path.clone());
     }
 }
 

@@ -250,6 +250,12 @@ impl Validator {
         &self.packages
     }
 
+    /// True when policies are loaded for `provider_type` (else `validate`
+    /// and `rules_version` return an [`ErrorKind::Unsupported`] error).
+    pub fn supports(&self, provider_type: &str) -> bool {
+        self.package(provider_type).is_ok()
+    }
+
     /// Every loaded module.
     pub fn sources(&self) -> &[PolicySource] {
         &self.sources

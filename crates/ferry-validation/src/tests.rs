@@ -143,6 +143,8 @@ fn unsupported_provider_type() {
     assert_eq!(err.kind(), ErrorKind::Unsupported);
     assert!(err.to_string().starts_with("unsupported:"), "{err}");
     assert_eq!(v.packages(), ["ova"]);
+    assert!(v.supports("ova"));
+    assert!(!v.supports("vsphere"));
 }
 
 #[test]

@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
+    /// Print the CustomResourceDefinitions of the forklift.konveyor.io kinds.
+    Crds(cmd::crds::Args),
     /// Run the embedded Kubernetes-compatible API server.
     Serve(cmd::serve::Args),
     /// Show an image's format, sizes, backing chain and extent counts.
@@ -31,6 +33,8 @@ enum Command {
     /// Convert a disk image (raw, qcow2, VMDK, VHD, VHDX, ISO) to raw, qcow2
     /// or streamOptimized VMDK, copying only data.
     Convert(cmd::convert::Args),
+    /// OVA appliances: scan a provider path, show VMs and their concerns.
+    Ova(cmd::ova::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -41,10 +45,12 @@ fn main() -> std::process::ExitCode {
         .init();
     let result = match cli.command {
         Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
+        Command::Crds(args) => cmd::crds::run(args),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Convert(args) => cmd::convert::run(args),
         Command::Info(args) => cmd::info::run(args),
         Command::Map(args) => cmd::map::run(args),
+        Command::Ova(args) => cmd::ova::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

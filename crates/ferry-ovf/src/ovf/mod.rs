@@ -10,7 +10,9 @@ mod vm;
 
 pub mod units;
 
-pub use vm::{VmContext, to_vms};
+pub use vm::{VmContext, derived_id, to_vms};
+
+use std::collections::HashMap;
 
 use roxmltree::{Document, Node};
 
@@ -76,7 +78,8 @@ pub struct DiskDef {
     pub disk_id: String,
     /// `ovf:capacity` parsed as an integer; 0 when absent or unparsable.
     pub capacity: i64,
-    /// `ovf:capacity` as written (it may be a `${property}` reference).
+    /// `ovf:capacity` as written (a `${property}` reference is resolved from
+    /// the ProductSection property's default value into `capacity`).
     pub capacity_text: String,
     /// `ovf:capacityAllocationUnits`, `byte` when absent.
     pub capacity_units: String,
@@ -216,9 +219,10 @@ pub fn parse(bytes: &[u8], origin: &str, opts: &ParseOptions) -> Result<Envelope
         .map(parse_file)
         .collect();
     limit("file references", files.len())?;
+    let properties = product_properties(root);
     let disks: Vec<DiskDef> = children(root, "DiskSection")
         .flat_map(|s| children(s, "Disk"))
-        .map(parse_disk)
+        .map(|d| parse_disk(d, &properties))
         .collect();
     limit("disks", disks.len())?;
     let networks: Vec<NetworkDef> = children(root, "NetworkSection")
@@ -311,9 +315,28 @@ fn parse_file(n: Node<'_, '_>) -> FileRef {
     }
 }
 
-fn parse_disk(n: Node<'_, '_>) -> DiskDef {
+/// `ProductSection/Property` defaults (`ovf:key` → `ovf:value`) of every
+/// virtual system, for capacities written as `${key}`.
+fn product_properties<'a>(root: Node<'a, '_>) -> HashMap<&'a str, &'a str> {
+    root.descendants()
+        .filter(|n| n.is_element() && n.tag_name().name() == "Property")
+        .filter(|n| {
+            n.parent_element()
+                .is_some_and(|p| p.tag_name().name() == "ProductSection")
+        })
+        .map(|n| (attr(n, "key"), attr(n, "value")))
+        .filter(|(k, _)| !k.is_empty())
+        .collect()
+}
+
+fn parse_disk(n: Node<'_, '_>, properties: &HashMap<&str, &str>) -> DiskDef {
     let capacity_text = attr(n, "capacity").trim().to_owned();
-    let capacity = capacity_text.parse().unwrap_or(0);
+    let resolved = capacity_text
+        .strip_prefix("${")
+        .and_then(|r| r.strip_suffix('}'))
+        .and_then(|key| properties.get(key.trim()).copied())
+        .unwrap_or(&capacity_text);
+    let capacity = resolved.trim().parse().unwrap_or(0);
     let units = attr(n, "capacityAllocationUnits").trim();
     let capacity_units = if units.is_empty() { "byte" } else { units }.to_owned();
     DiskDef {

@@ -320,3 +320,26 @@ fn utf8_bom_accepted() {
     bytes.extend_from_slice(MINIMAL.as_bytes());
     assert!(parse(&bytes, "bom.ovf", &ParseOptions::default()).is_ok());
 }
+
+#[test]
+fn capacity_from_product_section_property() {
+    let doc = r#"<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1">
+  <DiskSection><Info>d</Info>
+    <Disk ovf:capacity="${generatedDiskSizeMB}" ovf:capacityAllocationUnits="byte * 2^20" ovf:diskId="vmdisk1"/>
+    <Disk ovf:capacity="${unknown}" ovf:diskId="vmdisk2"/>
+  </DiskSection>
+  <VirtualSystem ovf:id="t"><Name>t</Name>
+    <ProductSection><Info>p</Info>
+      <Property ovf:key="generatedDiskSizeMB" ovf:type="int" ovf:value="4096"/>
+    </ProductSection>
+  </VirtualSystem>
+</Envelope>"#;
+    let env = parse(doc.as_bytes(), "p.ovf", &ParseOptions::default()).unwrap();
+    assert_eq!(env.disks[0].capacity, 4096);
+    assert_eq!(env.disks[0].capacity_bytes, Some(4096 << 20));
+    assert_eq!(env.disks[0].capacity_text, "${generatedDiskSizeMB}");
+    assert_eq!(
+        env.disks[1].capacity, 0,
+        "an unresolved reference stays 0 (a Critical concern)"
+    );
+}

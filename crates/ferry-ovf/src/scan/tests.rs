@@ -230,3 +230,33 @@ fn missing_root_is_a_location_error() {
     assert_eq!(err.kind(), ErrorKind::Location);
     assert!(err.to_string().contains("not reachable"));
 }
+
+#[test]
+fn copied_packages_with_the_same_uuid_get_distinct_ids() {
+    let tmp = tempfile::tempdir().unwrap();
+    let desc = ovf("copy").replace(
+        r#"ovf:id="copy""#,
+        r#"ovf:id="8f0e4a3c-1b2d-4c5e-9f60-718293a4b5c6""#,
+    );
+    for dir in ["a", "b"] {
+        let d = tmp.path().join(dir);
+        fs::create_dir_all(&d).unwrap();
+        fs::write(d.join("copy.ovf"), &desc).unwrap();
+    }
+    let report = scan(tmp.path(), &ScanOptions::default()).unwrap();
+    let ids: Vec<&str> = report.vms().map(|v| v.id.as_str()).collect();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(
+        ids[0], "8f0e4a3c-1b2d-4c5e-9f60-718293a4b5c6",
+        "the first in path order keeps the UUID"
+    );
+    assert_ne!(ids[0], ids[1]);
+    assert_eq!(report.problems.len(), 1);
+    assert!(report.problems[0].message.contains("like the VM in"));
+    let again = scan(tmp.path(), &ScanOptions::default()).unwrap();
+    assert_eq!(
+        again.vms().map(|v| v.id.as_str()).collect::<Vec<_>>(),
+        ids,
+        "stable"
+    );
+}

@@ -32,7 +32,7 @@ pub fn default_data_dir() -> anyhow::Result<PathBuf> {
 /// Every definition `ferry serve` installs: Forklift's kinds plus the
 /// KubeVirt/CDI kinds ferry writes.
 pub fn definitions() -> Vec<serde_json::Value> {
-    ferry_apiserver::definitions::kubevirt()
+    ferry_apiserver::definitions::all()
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {

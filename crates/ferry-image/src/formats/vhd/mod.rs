@@ -6,6 +6,7 @@
 //!
 //! Spec: Microsoft "Virtual Hard Disk Image Format Specification" 1.0.
 pub mod footer;
+pub mod fuzz;
 
 use std::path::Path;
 use std::sync::Arc;

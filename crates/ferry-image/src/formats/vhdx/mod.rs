@@ -6,6 +6,7 @@
 //!
 //! Spec: Microsoft [MS-VHDX].
 pub mod crc;
+pub mod fuzz;
 pub mod header;
 pub mod log;
 
