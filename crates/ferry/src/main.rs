@@ -25,6 +25,8 @@ enum Command {
     /// Convert a disk image (raw, qcow2, VMDK, VHD, VHDX, ISO) to raw, qcow2
     /// or streamOptimized VMDK, copying only data.
     Convert(cmd::convert::Args),
+    /// Check Forklift manifests (Plan, Provider, maps, ...) offline.
+    Validate(cmd::validate::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -36,6 +38,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
         Command::Convert(args) => cmd::convert::run(args),
+        Command::Validate(args) => cmd::validate::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,3 +1,4 @@
 //! One module per subcommand.
 pub mod completions;
 pub mod convert;
+pub mod validate;
