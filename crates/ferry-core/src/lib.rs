@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 
 // Forklift's pre-reconcile rules (pure functions).
+pub mod api;
+pub mod crds;
 pub mod naming;
 pub mod secrets;
 pub mod sizing;

@@ -27,6 +27,8 @@ enum Command {
     Convert(cmd::convert::Args),
     /// Check Forklift manifests (Plan, Provider, maps, ...) offline.
     Validate(cmd::validate::Args),
+    /// Print the CustomResourceDefinitions of the forklift.konveyor.io kinds.
+    Crds(cmd::crds::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -39,6 +41,7 @@ fn main() -> std::process::ExitCode {
         Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
         Command::Convert(args) => cmd::convert::run(args),
         Command::Validate(args) => cmd::validate::run(args),
+        Command::Crds(args) => cmd::crds::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

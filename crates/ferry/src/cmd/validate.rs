@@ -158,14 +158,6 @@ fn parse(name: &str, text: &str, docs: &mut Vec<Document>, findings: &mut Vec<Fi
     }
 }
 
-/// The structural schema of a Forklift kind, from ferry's generated CRDs.
-fn schema_for(kind: &str) -> Option<Value> {
-    let crd = ferry_core::crds::for_kind(kind)?;
-    let version = crd.spec.versions.into_iter().next()?;
-    let schema = version.schema?.open_api_v3_schema?;
-    serde_json::to_value(schema).ok()
-}
-
 fn colour(enabled: bool, severity: Severity) -> (&'static str, &'static str) {
     match (enabled, severity) {
         (false, _) => ("", ""),
@@ -199,7 +191,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let options = Options {
         strict_unknown_fields: args.strict,
     };
-    findings.extend(validate::validate(&docs, &schema_for, &options));
+    findings.extend(validate::validate(&docs, &validate::crd_schema, &options));
     let (errors, warnings) = validate::counts(&findings);
 
     let stdout = std::io::stdout();
