@@ -13,3 +13,6 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq "${need[@]}"
 fi
 qemu-img --version | head -1
+command -v qemu-io >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq qemu-utils; }
+# Real OPA for the validation differential tests.
+bash "$(dirname "$0")/opa.sh"

@@ -77,7 +77,12 @@ impl Gate {
                 ),
             ));
         }
-        let base = parent.parent().unwrap_or(Path::new("."));
+        // A bare file name ("top.qcow2") has an empty parent: the current
+        // directory.
+        let base = parent
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let candidate = base.join(name);
         let canonical = candidate.canonicalize().map_err(|e| {
             Error::io(

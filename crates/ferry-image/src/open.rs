@@ -179,10 +179,8 @@ pub(crate) fn open_format(
         Format::Iso => Ok(Arc::new(formats::raw::RawImage::named(storage, "iso"))),
         Format::Qcow2 => formats::qcow2::open(storage, path, opts, depth),
         Format::Vmdk => formats::vmdk::open(storage, path, opts, depth),
-        Format::Vpc | Format::Vhdx => Err(Error::unsupported(format!(
-            "{}: the {format} format is not supported by this build of ferry",
-            path.display()
-        ))),
+        Format::Vpc => formats::vhd::open(storage, path, opts, depth),
+        Format::Vhdx => formats::vhdx::open(storage, path, opts, depth),
     }
 }
 

@@ -22,6 +22,10 @@ struct Cli {
 enum Command {
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
+    /// Show an image's format, sizes, backing chain and extent counts.
+    Info(cmd::info::Args),
+    /// List an image's data, zero and hole extents.
+    Map(cmd::map::Args),
     /// Convert a disk image (raw, qcow2, VMDK, VHD, VHDX, ISO) to raw, qcow2
     /// or streamOptimized VMDK, copying only data.
     Convert(cmd::convert::Args),
@@ -29,6 +33,8 @@ enum Command {
     Validate(cmd::validate::Args),
     /// Print the CustomResourceDefinitions of the forklift.konveyor.io kinds.
     Crds(cmd::crds::Args),
+    /// OVA appliances: scan a provider path, show VMs and their concerns.
+    Ova(cmd::ova::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -42,6 +48,9 @@ fn main() -> std::process::ExitCode {
         Command::Convert(args) => cmd::convert::run(args),
         Command::Validate(args) => cmd::validate::run(args),
         Command::Crds(args) => cmd::crds::run(args),
+        Command::Info(args) => cmd::info::run(args),
+        Command::Map(args) => cmd::map::run(args),
+        Command::Ova(args) => cmd::ova::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -9,6 +9,8 @@ use crate::error::{Error, ErrorKind};
 
 pub mod qcow2;
 pub mod raw;
+pub mod vhd;
+pub mod vhdx;
 pub mod vmdk;
 
 /// An image format ferry can recognise. Names follow qemu-img (`vpc` is VHD).

@@ -218,6 +218,15 @@ impl TarIndex {
             }
             at = next;
         }
+        if at < total && at + 512 > total {
+            let mut tail = vec![0u8; (total - at) as usize];
+            storage.read_at(&mut tail, at)?;
+            if tail.iter().any(|&b| b != 0) {
+                return Err(Error::corrupt(format!(
+                    "tar archive is truncated: a header at offset {at} is cut off at {total} bytes"
+                )));
+            }
+        }
         Ok(TarIndex { members })
     }
 
@@ -227,6 +236,20 @@ impl TarIndex {
         self.members
             .iter()
             .find(|m| m.kind == MemberKind::File && m.name.trim_start_matches("./") == want)
+    }
+}
+
+/// The fuzz entry point for the tar index (see `fuzz/fuzz_targets/tar.rs`):
+/// index `data` and look up each member. Errors are expected; panics are bugs.
+pub fn fuzz_one(data: &[u8]) {
+    let storage: std::sync::Arc<dyn Storage> =
+        std::sync::Arc::new(crate::wrap::BytesStorage(data.to_vec()));
+    if let Ok(index) = TarIndex::read(storage.as_ref()) {
+        for m in &index.members {
+            let _ = index.find(&m.name);
+            let _ =
+                crate::wrap::SliceStorage::new(storage.clone(), m.offset, m.size, m.name.clone());
+        }
     }
 }
 

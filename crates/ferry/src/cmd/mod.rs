@@ -2,4 +2,7 @@
 pub mod completions;
 pub mod convert;
 pub mod crds;
+pub mod info;
+pub mod map;
+pub mod ova;
 pub mod validate;

@@ -12,6 +12,7 @@ use crate::storage::Storage;
 
 pub mod cache;
 pub mod compressed;
+pub mod fuzz;
 pub mod header;
 pub mod l2;
 pub mod reader;

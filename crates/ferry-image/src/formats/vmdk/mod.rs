@@ -7,6 +7,7 @@
 //! Spec: VMware "Virtual Disk Format 5.0".
 pub mod descriptor;
 pub mod flat;
+pub mod fuzz;
 pub mod header;
 pub mod image;
 pub mod sparse;

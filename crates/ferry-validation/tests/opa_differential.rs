@@ -1,0 +1,417 @@
+//! Differential test: every shipped policy gives the same `validate` document
+//! in regorus (ferry) and in real OPA, for a table of VM inputs: a clean VM,
+//! each concern triggered, missing fields, wrong types and edge values.
+//!
+//! OPA comes from `.ci/opa.sh` (the `ferry-opa-python` peer); without it the
+//! test is skipped locally and fails under FERRY_REQUIRE_PEERS=1.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use ferry_validation::Validator;
+use serde_json::{Value, json};
+
+fn policies_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")
+}
+
+fn clean_vm() -> Value {
+    json!({
+        "id": "3f2b8c1d0e9a4b7c6d5e4f3a2b1c0d9e8f7a",
+        "name": "web-01",
+        "ovaPath": "/nfs/web-01.ova",
+        "ovaSource": "VMware",
+        "osType": "rhel9_64Guest",
+        "uuid": "42256329-8c3a-2a82-54fd-01d845a8bf49",
+        "firmware": "bios",
+        "cpuAffinity": [],
+        "cpuHotAddEnabled": false,
+        "cpuHotRemoveEnabled": false,
+        "memoryHotAddEnabled": false,
+        "cpuCount": 2,
+        "coresPerSocket": 1,
+        "memoryMB": 2048,
+        "disks": [
+            {"name": "web-01-disk1.vmdk", "filePath": "/nfs/web-01.ova", "capacity": 16,
+             "capacityAllocationUnits": "byte * 2^30", "populatedSize": 1073741824},
+            {"name": "web-01-disk2.vmdk", "filePath": "/nfs/web-01.ova", "capacity": 1024,
+             "capacityAllocationUnits": "byte * 2^20", "populatedSize": 0}
+        ],
+        "nics": [{"name": "Network adapter 1", "mac": "00:50:56:a1:00:01", "network": "VM Network", "model": "VmxNet3", "config": []}],
+        "networks": [{"id": "n1", "name": "VM Network", "description": ""}],
+        "integrity": {"manifest": "verified", "manifestProblems": [], "fileProblems": []}
+    })
+}
+
+fn with(path: &[&str], value: Value) -> Value {
+    let mut vm = clean_vm();
+    let mut cur = &mut vm;
+    for (i, key) in path.iter().enumerate() {
+        if i + 1 == path.len() {
+            cur[*key] = value.clone();
+        } else {
+            cur = &mut cur[*key];
+        }
+    }
+    vm
+}
+
+fn without(key: &str) -> Value {
+    let mut vm = clean_vm();
+    vm.as_object_mut().unwrap().remove(key);
+    vm
+}
+
+fn disks(n: usize, capacity: Value) -> Value {
+    Value::Array(
+        (0..n)
+            .map(|i| json!({"name": format!("d{i}.vmdk"), "filePath": "/nfs/x.ova", "capacity": capacity}))
+            .collect(),
+    )
+}
+
+fn cases() -> Vec<(String, Value)> {
+    let mut c: Vec<(String, Value)> = vec![("clean".into(), clean_vm())];
+    let mut add = |name: &str, v: Value| c.push((name.to_owned(), v));
+    // name
+    for (i, n) in [
+        json!("Web 01"),
+        json!("WEB"),
+        json!("web_01"),
+        json!("-web"),
+        json!("web-"),
+        json!(""),
+        json!("a".repeat(63)),
+        json!("a".repeat(64)),
+        json!("web.example.com"),
+        json!("wéb"),
+        json!("x"),
+        json!(null),
+        json!(42),
+        json!(["web"]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        add(&format!("name#{i} {n}"), with(&["name"], n));
+    }
+    add("name missing", without("name"));
+    // export source
+    for s in [
+        json!("VirtualBox"),
+        json!("Unknown"),
+        json!("oVirt"),
+        json!("vmware"),
+        json!(null),
+        json!(5),
+    ] {
+        add(&format!("ovaSource {s}"), with(&["ovaSource"], s));
+    }
+    add("ovaSource missing", without("ovaSource"));
+    // hot plug
+    for key in [
+        "cpuHotAddEnabled",
+        "cpuHotRemoveEnabled",
+        "memoryHotAddEnabled",
+    ] {
+        add(&format!("{key} true"), with(&[key], json!(true)));
+        add(&format!("{key} \"true\""), with(&[key], json!("true")));
+        add(&format!("{key} 1"), with(&[key], json!(1)));
+        add(&format!("{key} missing"), without(key));
+    }
+    let mut all_hot = clean_vm();
+    for key in [
+        "cpuHotAddEnabled",
+        "cpuHotRemoveEnabled",
+        "memoryHotAddEnabled",
+    ] {
+        all_hot[key] = json!(true);
+    }
+    add("all hot plug", all_hot);
+    // cpu affinity
+    for a in [
+        json!([0]),
+        json!([0, 2, 4]),
+        json!(null),
+        json!("0,1"),
+        json!({}),
+        json!({"a": 1}),
+        json!([null]),
+    ] {
+        add(&format!("cpuAffinity {a}"), with(&["cpuAffinity"], a));
+    }
+    add("cpuAffinity missing", without("cpuAffinity"));
+    // disk capacity
+    for cap in [
+        json!(0),
+        json!(-1),
+        json!(1),
+        json!(0.0),
+        json!(-0.5),
+        json!(0.5),
+        json!("0"),
+        json!(null),
+        json!(-9223372036854775807i64),
+        json!(1e300),
+    ] {
+        add(
+            &format!("disk capacity {cap}"),
+            with(
+                &["disks"],
+                json!([{"name": "d.vmdk", "filePath": "/p.ova", "capacity": cap}]),
+            ),
+        );
+    }
+    add(
+        "disk without capacity",
+        with(&["disks"], json!([{"name": "d.vmdk"}])),
+    );
+    add(
+        "disk without name",
+        with(
+            &["disks"],
+            json!([{"filePath": "/nfs/p.ova", "capacity": 0}]),
+        ),
+    );
+    add(
+        "disk with empty name",
+        with(
+            &["disks"],
+            json!([{"name": "", "filePath": "/nfs/p.ova", "capacity": 0}]),
+        ),
+    );
+    add(
+        "disk with no names",
+        with(&["disks"], json!([{"capacity": -3}])),
+    );
+    add(
+        "disk not an object",
+        with(&["disks"], json!([0, "x", null])),
+    );
+    add("two zero disks", with(&["disks"], disks(2, json!(0))));
+    // disk count
+    add("165 disks", with(&["disks"], disks(165, json!(1))));
+    add("166 disks", with(&["disks"], disks(166, json!(1))));
+    add("200 zero disks", with(&["disks"], disks(200, json!(0))));
+    add("disks empty", with(&["disks"], json!([])));
+    add("disks null", with(&["disks"], json!(null)));
+    add(
+        "disks object",
+        with(&["disks"], json!({"a": {"capacity": 0, "name": "obj"}})),
+    );
+    add("disks string", with(&["disks"], json!("disk")));
+    add("disks missing", without("disks"));
+    // manifest and file problems (ferry rules)
+    for kind in [
+        "checksumMismatch",
+        "missing",
+        "unsafeName",
+        "unsupportedAlgorithm",
+        "malformed",
+        "unreadable",
+        "somethingNew",
+    ] {
+        add(
+            &format!("manifest {kind}"),
+            with(
+                &["integrity", "manifestProblems"],
+                json!([{"file": "d1.vmdk", "problem": kind}]),
+            ),
+        );
+    }
+    add(
+        "manifest two problems",
+        with(
+            &["integrity", "manifestProblems"],
+            json!([{"file": "a.vmdk", "problem": "missing"}, {"file": "b.vmdk", "problem": "checksumMismatch"}]),
+        ),
+    );
+    add(
+        "manifest problem without fields",
+        with(&["integrity", "manifestProblems"], json!([{}])),
+    );
+    add(
+        "manifest problem not object",
+        with(&["integrity", "manifestProblems"], json!(["x", 1, null])),
+    );
+    add(
+        "manifestProblems null",
+        with(&["integrity", "manifestProblems"], json!(null)),
+    );
+    for kind in [
+        "empty",
+        "parentTraversal",
+        "absolutePath",
+        "url",
+        "badCharacter",
+        "missing",
+        "truncated",
+        "other",
+    ] {
+        add(
+            &format!("file problem {kind}"),
+            with(
+                &["integrity", "fileProblems"],
+                json!([{"href": "../../etc/passwd", "problem": kind}]),
+            ),
+        );
+    }
+    add(
+        "file problem without href",
+        with(&["integrity", "fileProblems"], json!([{"problem": "url"}])),
+    );
+    add("integrity null", with(&["integrity"], json!(null)));
+    add("integrity missing", without("integrity"));
+    // everything at once
+    let mut worst = clean_vm();
+    worst["name"] = json!("Bad Name!");
+    worst["ovaSource"] = json!("Xen");
+    worst["cpuAffinity"] = json!([1]);
+    worst["memoryHotAddEnabled"] = json!(true);
+    worst["disks"] = disks(170, json!(0));
+    worst["integrity"]["manifestProblems"] =
+        json!([{"file": "d0.vmdk", "problem": "checksumMismatch"}]);
+    worst["integrity"]["fileProblems"] =
+        json!([{"href": "/etc/shadow", "problem": "absolutePath"}]);
+    add("everything", worst);
+    // not VMs at all
+    for v in [
+        json!({}),
+        json!(null),
+        json!([]),
+        json!("vm"),
+        json!(7),
+        json!(true),
+        json!({"name": {}}),
+    ] {
+        add(&format!("input {v}"), v);
+    }
+    c
+}
+
+/// Sort concerns and errors so documents compare as sets.
+fn canonical(v: &Value) -> Value {
+    let mut v = v.clone();
+    for key in ["concerns", "errors"] {
+        if let Some(arr) = v.get_mut(key).and_then(Value::as_array_mut) {
+            arr.sort_by_key(|x| x.to_string());
+        }
+    }
+    v
+}
+
+fn opa_results(inputs: &[Value]) -> Vec<Value> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/opa_eval.py");
+    let mut child = Command::new("ferry-opa-python")
+        .arg(script)
+        .args(["--path", "io.konveyor.forklift.ova.validate"])
+        .arg(policies_root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ferry-opa-python");
+    let payload = serde_json::to_vec(inputs).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&payload));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(
+        out.status.success(),
+        "OPA helper failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("OPA helper output is JSON")
+}
+
+#[test]
+fn regorus_agrees_with_opa_on_every_case() {
+    if ferry_testutil::peer("ferry-opa-python").is_none() {
+        return;
+    }
+    let cases = cases();
+    let inputs: Vec<Value> = cases.iter().map(|(_, v)| v.clone()).collect();
+    let opa = opa_results(&inputs);
+    assert_eq!(opa.len(), cases.len());
+    let validator = Validator::new(&[policies_root()]).unwrap();
+    let mut mismatches = Vec::new();
+    let mut concern_ids = std::collections::BTreeSet::new();
+    for ((name, input), opa) in cases.iter().zip(&opa) {
+        let ours = validator.validate_raw("ova", input);
+        match (ours, opa.get("result")) {
+            (Ok(ours), Some(theirs)) => {
+                if canonical(&ours) != canonical(theirs) {
+                    mismatches.push(format!(
+                        "{name}:\n  regorus: {}\n  opa:     {}",
+                        canonical(&ours),
+                        canonical(theirs)
+                    ));
+                }
+                for c in theirs["concerns"].as_array().unwrap() {
+                    concern_ids.insert(c["id"].as_str().unwrap_or_default().to_owned());
+                }
+                // The typed API agrees with the raw document.
+                let typed = validator.validate("ova", input).unwrap();
+                assert_eq!(
+                    typed.concerns.len(),
+                    theirs["concerns"].as_array().unwrap().len(),
+                    "{name}"
+                );
+                assert_eq!(
+                    typed.rules_version,
+                    theirs["rules_version"].as_i64().unwrap(),
+                    "{name}"
+                );
+            }
+            (ours, _) => mismatches.push(format!("{name}: regorus {ours:?}, opa {opa}")),
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} cases differ:\n{}",
+        mismatches.len(),
+        cases.len(),
+        mismatches.join("\n")
+    );
+    // The table exercises every shipped concern.
+    let want = [
+        "ova.cpu_affinity.detected",
+        "ova.cpu_memory.hotplug.enabled",
+        "ova.disk.capacity.invalid",
+        "ova.disk.count.exceeds.limit",
+        "ova.file.reference.invalid",
+        "ova.manifest.checksum.mismatch",
+        "ova.name.invalid",
+        "ova.source.unsupported",
+    ];
+    assert_eq!(
+        concern_ids.iter().map(String::as_str).collect::<Vec<_>>(),
+        want
+    );
+    eprintln!("{} cases agree between regorus and OPA", cases.len());
+}
+
+#[test]
+fn rules_version_agrees_with_opa() {
+    if ferry_testutil::peer("ferry-opa-python").is_none() {
+        return;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/opa_eval.py");
+    let mut child = Command::new("ferry-opa-python")
+        .arg(script)
+        .args(["--path", "io.konveyor.forklift.ova.rules_version"])
+        .arg(policies_root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"[{}]").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let validator = Validator::new(&[policies_root()]).unwrap();
+    assert_eq!(
+        v[0]["result"]["rules_version"].as_i64(),
+        Some(validator.rules_version("ova").unwrap())
+    );
+}
