@@ -3,9 +3,10 @@
 //! PVC sizing, storage defaults). Pure: no I/O.
 #![forbid(unsafe_code)]
 
-// Forklift's pre-reconcile rules (pure functions).
 pub mod api;
 pub mod crds;
+pub mod openapi;
+// Forklift's pre-reconcile rules (pure functions).
 pub mod naming;
 pub mod secrets;
 pub mod sizing;

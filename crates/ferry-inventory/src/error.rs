@@ -24,6 +24,8 @@ pub enum ErrorKind {
     Task,
     /// An HTTP request to an inventory service failed.
     Http,
+    /// Something ferry does not implement (yet); the message says what.
+    Unsupported,
 }
 
 impl ErrorKind {
@@ -38,6 +40,7 @@ impl ErrorKind {
             Self::Validation => "validation failed",
             Self::Task => "inventory task failed",
             Self::Http => "inventory request failed",
+            Self::Unsupported => "unsupported",
         }
     }
 }

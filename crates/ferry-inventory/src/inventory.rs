@@ -90,6 +90,8 @@ pub struct ProviderState {
     pub last_report: Option<ApplyReport>,
     /// VMs validated in the last cycle.
     pub last_validated: usize,
+    /// What the last successful collection skipped, one sentence each.
+    pub warnings: Vec<String>,
 }
 
 struct Entry {
@@ -285,6 +287,7 @@ struct Cycle {
 enum Outcome {
     Collected {
         report: ApplyReport,
+        warnings: Vec<String>,
         validated: usize,
         validation_error: Option<String>,
     },
@@ -304,10 +307,12 @@ async fn run_loop(
             match outcome {
                 Outcome::Collected {
                     report,
+                    warnings,
                     validated,
                     validation_error,
                 } => {
                     s.inventory_created = true;
+                    s.warnings = warnings;
                     s.failure = None;
                     s.last_report = Some(report);
                     s.last_validated = validated;
@@ -349,6 +354,7 @@ impl Cycle {
                 });
             }
         };
+        let warnings = snapshot.warnings().to_vec();
         let store = self.store.clone();
         let uid = self.info.uid.clone();
         let applied = blocking(move || {
@@ -379,6 +385,7 @@ impl Cycle {
         };
         Outcome::Collected {
             report,
+            warnings,
             validated,
             validation_error,
         }

@@ -7,13 +7,21 @@
 //! - [`collector`]: the [`collector::Collector`] trait a provider implements,
 //!   and [`Inventory`], which runs one collection loop per provider, applies
 //!   snapshots and revalidates VMs through a [`validate::VmValidator`].
+//! - [`ova::OvaCollector`]: the OVA provider's collector over `ferry-ovf`'s
+//!   scanner; [`ova::collector_for`] picks a collector by provider type.
 //! - [`web::router`]: Forklift's inventory REST API over the store.
+//! - [`client`]: a small HTTP client of that API for the CLI.
+//! - [`validate::VmValidator`] is implemented for
+//!   `ferry_validation::Validator` (the regorus policy engine).
 #![forbid(unsafe_code)]
 
+pub mod client;
 pub mod collector;
 pub mod error;
 mod inventory;
 pub mod model;
+pub mod ova;
+mod rego;
 pub mod store;
 pub mod validate;
 pub mod web;
@@ -22,3 +30,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use inventory::{
     DATABASE_FILE, Failure, FailureReason, Inventory, InventoryOptions, ProviderState, chain,
 };
+pub use model::{
+    ApplyReport, Concern, ProviderInfo, Ref, Resource, Snapshot, StoredProvider, StoredResource,
+};
+pub use ova::collector_for;

@@ -83,6 +83,7 @@ impl Resource {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Snapshot {
     collections: BTreeMap<String, Vec<Resource>>,
+    warnings: Vec<String>,
 }
 
 impl Snapshot {
@@ -99,6 +100,17 @@ impl Snapshot {
     /// Add a resource to a collection.
     pub fn push(&mut self, collection: &str, resource: Resource) {
         self.collection(collection).push(resource);
+    }
+
+    /// Record something the collector skipped (an unreadable package, ...),
+    /// in a sentence that says what to do. Shown in the provider state.
+    pub fn warn(&mut self, message: impl Into<String>) {
+        self.warnings.push(message.into());
+    }
+
+    /// What the collector skipped.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Collections in name order.

@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
+    /// Print the CustomResourceDefinitions of the forklift.konveyor.io kinds.
+    Crds(cmd::crds::Args),
     /// Show an image's format, sizes, backing chain and extent counts.
     Info(cmd::info::Args),
     /// List an image's data, zero and hole extents.
@@ -31,8 +33,6 @@ enum Command {
     Convert(cmd::convert::Args),
     /// Check Forklift manifests (Plan, Provider, maps, ...) offline.
     Validate(cmd::validate::Args),
-    /// Print the CustomResourceDefinitions of the forklift.konveyor.io kinds.
-    Crds(cmd::crds::Args),
     /// OVA appliances: scan a provider path, show VMs and their concerns.
     Ova(cmd::ova::Args),
 }
@@ -45,9 +45,9 @@ fn main() -> std::process::ExitCode {
         .init();
     let result = match cli.command {
         Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
+        Command::Crds(args) => cmd::crds::run(args),
         Command::Convert(args) => cmd::convert::run(args),
         Command::Validate(args) => cmd::validate::run(args),
-        Command::Crds(args) => cmd::crds::run(args),
         Command::Info(args) => cmd::info::run(args),
         Command::Map(args) => cmd::map::run(args),
         Command::Ova(args) => cmd::ova::run(args),

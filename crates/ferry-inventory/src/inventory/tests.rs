@@ -214,11 +214,17 @@ async fn failures_are_reported_and_keep_the_last_inventory() {
     assert!(f.message.contains("cannot read /srv/ova"), "{}", f.message);
     assert!(f.message.contains("underlying cause"), "{}", f.message);
 
-    collector.set(Ok(vms(&[("a", 1)])));
+    let mut ok = vms(&[("a", 1)]);
+    ok.warn("skipped /srv/ova/broken.ova: not a tar archive");
+    collector.set(Ok(ok));
     inv.refresh("u1").unwrap();
     let s = wait_cycles(&inv, "u1", 2).await;
     assert!(s.inventory_created);
     assert_eq!(s.failure, None);
+    assert_eq!(
+        s.warnings,
+        ["skipped /srv/ova/broken.ova: not a tar archive"]
+    );
     // No validator: VMs are stored without concerns.
     assert_eq!(s.last_validated, 0);
     assert_eq!(
