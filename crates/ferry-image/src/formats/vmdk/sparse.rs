@@ -163,8 +163,16 @@ impl SparseExtent {
         let map = if header.compressed() && header.gd_offset == GD_AT_END {
             match stream::footer(storage.as_ref())? {
                 Some(footer) if footer.gd_offset != GD_AT_END => {
-                    header.gd_offset = footer.gd_offset;
-                    load_tables(storage.as_ref(), &header)?
+                    let mut h = header.clone();
+                    h.gd_offset = footer.gd_offset;
+                    // A footer whose directory is unusable: walk the markers.
+                    match load_tables(storage.as_ref(), &h) {
+                        Ok(m) => {
+                            header.gd_offset = footer.gd_offset;
+                            m
+                        }
+                        Err(_) => stream::scan(storage.as_ref(), &header)?,
+                    }
                 }
                 _ => stream::scan(storage.as_ref(), &header)?,
             }
