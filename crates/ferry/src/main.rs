@@ -31,6 +31,8 @@ enum Command {
     Convert(cmd::convert::Args),
     /// OVA appliances: scan a provider path, show VMs and their concerns.
     Ova(cmd::ova::Args),
+    /// Inventory: a provider's VMs and their validation concerns.
+    Inventory(cmd::inventory::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -43,6 +45,7 @@ fn main() -> std::process::ExitCode {
         Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
         Command::Convert(args) => cmd::convert::run(args),
         Command::Info(args) => cmd::info::run(args),
+        Command::Inventory(args) => cmd::inventory::run(args),
         Command::Map(args) => cmd::map::run(args),
         Command::Ova(args) => cmd::ova::run(args),
     };

@@ -2,5 +2,6 @@
 pub mod completions;
 pub mod convert;
 pub mod info;
+pub mod inventory;
 pub mod map;
 pub mod ova;
