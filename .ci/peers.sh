@@ -7,6 +7,8 @@ command -v qemu-img >/dev/null || need+=(qemu-utils)
 command -v kubectl >/dev/null || need+=(kubectl)
 command -v mkfs.xfs >/dev/null || need+=(xfsprogs)
 command -v tar >/dev/null || need+=(tar)
+command -v xz >/dev/null || need+=(xz-utils)
+command -v zstd >/dev/null || need+=(zstd)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -11,7 +11,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::journal::{self, JournalState, ResumeOptions};
 use crate::plan::{ChunkSet, Item, Planner};
 use crate::zero::for_each_run;
-use crate::{CopyOptions, CopyReport, Order, Progress, Tier, effective_workers};
+use crate::{CopyOptions, CopyReport, Order, OrderedTarget, Progress, Tier, effective_workers};
 
 const DEFAULT_CHUNK: u64 = 2 << 20;
 const MAX_CHUNK: u64 = 64 << 20;
@@ -79,8 +79,70 @@ pub fn copy(source: &dyn Image, target: &dyn Storage, opts: &CopyOptions) -> Res
     } else {
         None
     };
-    let engine = Engine::new(source, target, opts, progress, workers, flat)?;
+    let engine = Engine::new(source, Dest::Plain(target), opts, progress, workers, flat)?;
     engine.run(started)
+}
+
+/// Copy the guest contents of `source` into a target that takes data in
+/// guest order ([`OrderedTarget`], e.g. a streamOptimized VMDK). Workers
+/// read, scan for zeros and run [`OrderedTarget::prepare`] (compression) in
+/// parallel; commits happen one after the other in increasing offsets.
+/// Zero runs are never handed to the target: it must read as zero where it
+/// was not written. Resume and the zero-copy tiers do not apply.
+pub fn copy_ordered(
+    source: &dyn Image,
+    target: &dyn OrderedTarget,
+    opts: &CopyOptions,
+) -> Result<CopyReport> {
+    let started = Instant::now();
+    let size = source.virtual_size();
+    if target.size() < size {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!(
+                "the target {} holds {} bytes, less than the source's virtual size of {size} bytes",
+                target.describe(),
+                target.size()
+            ),
+        ));
+    }
+    if opts.resume.is_some() {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!(
+                "resuming is not possible for {}, which is written in order",
+                target.describe()
+            ),
+        ));
+    }
+    let unit = target.unit().max(1);
+    let opts = CopyOptions {
+        write_order: Order::Sequential,
+        target_is_zero: true,
+        zero_copy: false,
+        zero_block: unit,
+        chunk_size: opts.chunk_size.max(unit).div_ceil(unit) * unit,
+        ..opts.clone()
+    };
+    let progress = opts.progress.clone().unwrap_or_default();
+    progress.start(size);
+    let workers = effective_workers(opts.workers);
+    let engine = Engine::new(
+        source,
+        Dest::Ordered(target),
+        &opts,
+        progress,
+        workers,
+        None,
+    )?;
+    engine.run(started)
+}
+
+/// Where the engine writes.
+#[derive(Clone, Copy)]
+enum Dest<'a> {
+    Plain(&'a dyn Storage),
+    Ordered(&'a dyn OrderedTarget),
 }
 
 type FlatPair<'a> = ((&'a std::fs::File, u64), (&'a std::fs::File, u64));
@@ -93,7 +155,7 @@ struct JournalCtl {
 
 struct Engine<'a> {
     source: &'a dyn Image,
-    target: &'a dyn Storage,
+    target: Dest<'a>,
     opts: &'a CopyOptions,
     size: u64,
     chunk: u64,
@@ -184,7 +246,7 @@ fn resolve_chunk(requested: u64, granularity: u64) -> u64 {
 impl<'a> Engine<'a> {
     fn new(
         source: &'a dyn Image,
-        target: &'a dyn Storage,
+        target: Dest<'a>,
         opts: &'a CopyOptions,
         progress: Arc<Progress>,
         workers: usize,
@@ -273,7 +335,9 @@ impl<'a> Engine<'a> {
         if let Some(e) = lock(&self.failed).take() {
             return Err(e);
         }
-        flush(self.target)?;
+        if let Dest::Plain(t) = self.target {
+            flush(t)?;
+        }
         let sum = match &self.journal {
             Some(j) => lock(&j.state).1,
             None => *lock(&self.sum),
@@ -300,6 +364,7 @@ impl<'a> Engine<'a> {
 
     fn worker(&self) {
         let mut buf = vec![0u8; self.chunk as usize];
+        let mut prep: Vec<Vec<u8>> = Vec::new();
         let mut local = Sum::default();
         let want_sum = self.opts.checksum || self.journal.is_some();
         while !self.stop.load(Ordering::Relaxed) {
@@ -312,8 +377,13 @@ impl<'a> Engine<'a> {
                 }
             };
             let mut item_sum = Sum::default();
-            if let Err(e) = self.process(&item, &mut buf, filled, want_sum.then_some(&mut item_sum))
-            {
+            if let Err(e) = self.process(
+                &item,
+                &mut buf,
+                &mut prep,
+                filled,
+                want_sum.then_some(&mut item_sum),
+            ) {
                 record_failure(&self.failed, &self.stop, e);
                 break;
             }
@@ -366,21 +436,25 @@ impl<'a> Engine<'a> {
         &self,
         item: &Item,
         buf: &mut [u8],
+        prep: &mut Vec<Vec<u8>>,
         filled: bool,
         sum: Option<&mut Sum>,
     ) -> Result<()> {
         match item {
             Item::Zero { seq, offset, len } => {
                 self.wait_turn(*seq)?;
-                let res = if self.target_is_zero {
-                    Ok(())
-                } else {
-                    self.target.write_zeroes(*offset, *len).map_err(|e| {
-                        Error::write(
-                            format!("zeroing {len} bytes at offset {offset} of the target failed"),
-                            e,
-                        )
-                    })
+                let res = match self.target {
+                    Dest::Plain(t) if !self.target_is_zero => {
+                        t.write_zeroes(*offset, *len).map_err(|e| {
+                            Error::write(
+                                format!(
+                                    "zeroing {len} bytes at offset {offset} of the target failed"
+                                ),
+                                e,
+                            )
+                        })
+                    }
+                    _ => Ok(()),
                 };
                 self.advance_turn();
                 self.zero_skipped.fetch_add(*len, Ordering::Relaxed);
@@ -409,22 +483,89 @@ impl<'a> Engine<'a> {
                 }
                 let mut runs: Vec<(usize, usize, bool)> = Vec::new();
                 for_each_run(buf, self.zero_block, |a, b, z| runs.push((a, b, z)));
-                self.wait_turn(*seq)?;
-                let res = self.write_runs(buf, *offset, &runs);
-                self.advance_turn();
-                res
+                match self.target {
+                    Dest::Plain(t) => {
+                        self.wait_turn(*seq)?;
+                        let res = self.write_runs(t, buf, *offset, &runs);
+                        self.advance_turn();
+                        res
+                    }
+                    Dest::Ordered(t) => self.prepare_and_commit(t, *seq, buf, *offset, &runs, prep),
+                }
             }
         }
     }
 
-    fn write_runs(&self, buf: &[u8], offset: u64, runs: &[(usize, usize, bool)]) -> Result<()> {
+    /// Prepare every data run (in parallel with other workers), then
+    /// commit them in this item's turn.
+    fn prepare_and_commit(
+        &self,
+        t: &dyn OrderedTarget,
+        seq: u64,
+        buf: &[u8],
+        offset: u64,
+        runs: &[(usize, usize, bool)],
+        prep: &mut Vec<Vec<u8>>,
+    ) -> Result<()> {
+        let mut used = 0;
+        for &(a, b, zero) in runs {
+            if zero {
+                self.zero_skipped
+                    .fetch_add((b - a) as u64, Ordering::Relaxed);
+                continue;
+            }
+            if prep.len() <= used {
+                prep.push(Vec::new());
+            }
+            let at = offset + a as u64;
+            t.prepare(at, &buf[a..b], &mut prep[used]).map_err(|e| {
+                Error::write(
+                    format!(
+                        "preparing {} bytes at offset {at} for the target failed",
+                        b - a
+                    ),
+                    e,
+                )
+            })?;
+            used += 1;
+        }
+        self.wait_turn(seq)?;
+        let mut res = Ok(());
+        let data_runs = runs.iter().filter(|r| !r.2);
+        for ((a, b, _), p) in data_runs.zip(prep.iter()) {
+            let at = offset + *a as u64;
+            if let Err(e) = t.commit(at, p) {
+                res = Err(Error::write(
+                    format!(
+                        "writing {} bytes at offset {at} to {} failed",
+                        b - a,
+                        t.describe()
+                    ),
+                    e,
+                ));
+                break;
+            }
+            self.bytes_written
+                .fetch_add(p.len() as u64, Ordering::Relaxed);
+        }
+        self.advance_turn();
+        res
+    }
+
+    fn write_runs(
+        &self,
+        target: &dyn Storage,
+        buf: &[u8],
+        offset: u64,
+        runs: &[(usize, usize, bool)],
+    ) -> Result<()> {
         for &(a, b, zero) in runs {
             let at = offset + a as u64;
             let n = (b - a) as u64;
             if zero {
                 self.zero_skipped.fetch_add(n, Ordering::Relaxed);
                 if !self.target_is_zero {
-                    self.target.write_zeroes(at, n).map_err(|e| {
+                    target.write_zeroes(at, n).map_err(|e| {
                         Error::write(
                             format!("zeroing {n} bytes at offset {at} of the target failed"),
                             e,
@@ -432,7 +573,7 @@ impl<'a> Engine<'a> {
                     })?;
                 }
             } else {
-                self.target.write_at(&buf[a..b], at).map_err(|e| {
+                target.write_at(&buf[a..b], at).map_err(|e| {
                     Error::write(
                         format!("writing {n} bytes at offset {at} of the target failed"),
                         e,
@@ -540,7 +681,9 @@ impl<'a> Engine<'a> {
             let st = lock(&j.state);
             (st.0.clone(), st.1)
         };
-        flush(self.target)?;
+        if let Dest::Plain(t) = self.target {
+            flush(t)?;
+        }
         let mut state = j.base.clone();
         state.done = set.runs();
         state.checksum = Some(format!("{:032x}", sum.0));

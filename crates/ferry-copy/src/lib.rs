@@ -24,13 +24,15 @@ mod clone;
 mod engine;
 mod error;
 mod journal;
+mod ordered;
 mod plan;
 mod zero;
 
 pub use checksum::{BLOCK as CHECKSUM_BLOCK, checksum_image};
-pub use engine::copy;
+pub use engine::{copy, copy_ordered};
 pub use error::{Error, ErrorKind, Result};
 pub use journal::{JournalState, ResumeOptions, load as load_journal, source_identity};
+pub use ordered::{OrderedTarget, StreamVmdkTarget};
 pub use zero::is_zero;
 
 /// In what order an endpoint must see its I/O.

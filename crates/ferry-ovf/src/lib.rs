@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod fuzz;
 pub mod href;
 pub mod location;
 pub mod model;

@@ -275,6 +275,29 @@ fn cases() -> Vec<(String, Value)> {
     worst["integrity"]["fileProblems"] =
         json!([{"href": "/etc/shadow", "problem": "absolutePath"}]);
     add("everything", worst);
+    // real documents: the parser's output for each OVF fixture
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ferry-ovf/tests/fixtures");
+    let mut names: Vec<_> = std::fs::read_dir(&fixtures)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    for path in names {
+        let bytes = std::fs::read(&path).unwrap();
+        let env = ferry_ovf::ovf::parse(&bytes, "fixture.ovf", &Default::default()).unwrap();
+        let ctx = ferry_ovf::ovf::VmContext {
+            ova_path: "/nfs/fixture.ova".into(),
+            disk_file_path: "/nfs/fixture.ova".into(),
+            id_key: "fixture.ova".into(),
+            ..Default::default()
+        };
+        for vm in ferry_ovf::ovf::to_vms(&env, &ctx) {
+            add(
+                &format!("fixture {} vm {}", path.display(), vm.name),
+                serde_json::to_value(&vm).unwrap(),
+            );
+        }
+    }
     // not VMs at all
     for v in [
         json!({}),
@@ -288,6 +311,100 @@ fn cases() -> Vec<(String, Value)> {
         add(&format!("input {v}"), v);
     }
     c
+}
+
+/// Deterministic random VM documents: every field drawn from a pool of good,
+/// bad, missing and wrongly typed values.
+fn random_cases(n: usize) -> Vec<(String, Value)> {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |m: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % m as u64) as usize
+    };
+    let pick = |r: usize, pool: &[Value]| pool[r % pool.len()].clone();
+    let names = [
+        json!("web-01"),
+        json!("Web 01"),
+        json!(""),
+        json!("a.b"),
+        json!("x".repeat(64)),
+        json!(null),
+        json!(3),
+    ];
+    let sources = [
+        json!("VMware"),
+        json!("VirtualBox"),
+        json!("Unknown"),
+        json!(null),
+        json!(false),
+    ];
+    let bools = [
+        json!(true),
+        json!(false),
+        json!(null),
+        json!("true"),
+        json!(0),
+    ];
+    let affinity = [
+        json!([]),
+        json!([0, 1]),
+        json!(null),
+        json!("all"),
+        json!({}),
+    ];
+    let caps = [
+        json!(16),
+        json!(0),
+        json!(-2),
+        json!(0.5),
+        json!("16"),
+        json!(null),
+    ];
+    let problems = [
+        json!([]),
+        json!(null),
+        json!([{"file": "a", "problem": "missing"}]),
+        json!([{"href": "/x", "problem": "absolutePath"}]),
+        json!(["x"]),
+    ];
+    let mut out = Vec::new();
+    for i in 0..n {
+        let mut vm = serde_json::Map::new();
+        let mut maybe = |key: &str, v: Value, r: usize| {
+            if !r.is_multiple_of(7) {
+                vm.insert(key.to_owned(), v);
+            }
+        };
+        maybe("name", pick(next(100), &names), next(100));
+        maybe("ovaSource", pick(next(100), &sources), next(100));
+        maybe("cpuHotAddEnabled", pick(next(100), &bools), next(100));
+        maybe("cpuHotRemoveEnabled", pick(next(100), &bools), next(100));
+        maybe("memoryHotAddEnabled", pick(next(100), &bools), next(100));
+        maybe("cpuAffinity", pick(next(100), &affinity), next(100));
+        let disk_count = [0, 1, 2, 165, 166][next(5)];
+        let disks: Vec<Value> = (0..disk_count)
+            .map(|d| {
+                let mut disk = json!({"capacity": pick(next(100), &caps)});
+                if next(3) > 0 {
+                    disk["name"] = json!(format!("d{d}.vmdk"));
+                }
+                if next(2) > 0 {
+                    disk["filePath"] = json!("/nfs/r.ova");
+                }
+                disk
+            })
+            .collect();
+        maybe("disks", Value::Array(disks), next(100));
+        maybe(
+            "integrity",
+            json!({"manifestProblems": pick(next(100), &problems), "fileProblems": pick(next(100), &problems)}),
+            next(100),
+        );
+        out.push((format!("random #{i}"), Value::Object(vm)));
+    }
+    out
 }
 
 /// Sort concerns and errors so documents compare as sets.
@@ -330,7 +447,8 @@ fn regorus_agrees_with_opa_on_every_case() {
     if ferry_testutil::peer("ferry-opa-python").is_none() {
         return;
     }
-    let cases = cases();
+    let mut cases = cases();
+    cases.extend(random_cases(400));
     let inputs: Vec<Value> = cases.iter().map(|(_, v)| v.clone()).collect();
     let opa = opa_results(&inputs);
     assert_eq!(opa.len(), cases.len());

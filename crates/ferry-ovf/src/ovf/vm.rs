@@ -188,8 +188,14 @@ fn build_vm(env: &Envelope, vs: &VirtualSystem, ctx: &VmContext, key: &str, sing
             .and_then(|(_, parent)| *parent)
             .map(controller_kind)
             .unwrap_or_default();
+        // A disk without a file (a blank disk) is keyed by its diskId.
+        let disk_key = if href.is_empty() {
+            format!("{}#{}", ctx.id_key, def.disk_id)
+        } else {
+            format!("{}/{}", ctx.id_key, href)
+        };
         vm.disks.push(Disk {
-            id: derived_id("disk", &format!("{}/{}", ctx.id_key, href)),
+            id: derived_id("disk", &disk_key),
             name: href,
             file_path: ctx.disk_file_path.clone(),
             capacity: def.capacity,

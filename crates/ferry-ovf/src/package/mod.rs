@@ -100,6 +100,13 @@ impl Package {
         }
     }
 
+    /// Index an `.ova` held in memory (fuzzing, tests). `name` is used in
+    /// errors and as the package path; members cannot be opened afterwards
+    /// unless a file of that name exists.
+    pub fn index_ova_bytes(bytes: &[u8], name: &Path, opts: &PackageOptions) -> Result<Self> {
+        ova::index(std::io::Cursor::new(bytes), bytes.len() as u64, name, opts)
+    }
+
     /// The layout.
     pub fn kind(&self) -> PackageKind {
         self.kind
@@ -180,9 +187,19 @@ impl Package {
     }
 
     /// Problems with the descriptor's `References/File` hrefs: unsafe ones,
-    /// ones the package does not contain, and truncated members.
+    /// ones the package does not contain, and truncated members; plus disks
+    /// whose `ovf:fileRef` names no `References/File` (reported with the
+    /// fileRef as `href`).
     pub fn file_problems(&self, env: &Envelope) -> Vec<FileProblem> {
         let mut out = Vec::new();
+        for disk in &env.disks {
+            if !disk.file_ref.is_empty() && !env.files.iter().any(|f| f.id == disk.file_ref) {
+                out.push(FileProblem {
+                    href: disk.file_ref.clone(),
+                    problem: FileProblemKind::Missing,
+                });
+            }
+        }
         for file in &env.files {
             let problem = match &file.path {
                 Err(kind) => Some(*kind),

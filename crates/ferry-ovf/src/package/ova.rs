@@ -19,7 +19,18 @@ pub(super) fn open(path: &Path, opts: &PackageOptions) -> Result<Package> {
         .metadata()
         .map_err(|e| Error::io(format!("cannot stat {shown}"), e))?
         .len();
-    let mut archive = tar::Archive::new(file);
+    index(file, len, path, opts)
+}
+
+/// Index an archive of `len` bytes read from `reader`; `path` names it.
+pub(super) fn index<R: Read + Seek>(
+    reader: R,
+    len: u64,
+    path: &Path,
+    opts: &PackageOptions,
+) -> Result<Package> {
+    let shown = path.display();
+    let mut archive = tar::Archive::new(reader);
     let entries = archive
         .entries_with_seek()
         .map_err(|e| archive_error(path, e))?;
@@ -32,6 +43,18 @@ pub(super) fn open(path: &Path, opts: &PackageOptions) -> Result<Package> {
             Ok(e) => e,
             // A truncated archive: keep what was indexed, the truncated member says why.
             Err(_) if members.last().is_some_and(|m| m.truncated) => break,
+            // Cut (or corrupt) inside a header after the descriptor: keep what
+            // was indexed; the files that did not make it are reported missing.
+            Err(e) if ovf.is_some() => {
+                refused.push(RefusedMember {
+                    name: String::new(),
+                    reason: format!(
+                        "the archive is truncated or corrupt after {} members ({e})",
+                        members.len() + refused.len()
+                    ),
+                });
+                break;
+            }
             Err(e) => return Err(archive_error(path, e)),
         };
         if members.len() + refused.len() >= opts.max_members {

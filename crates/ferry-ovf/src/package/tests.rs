@@ -289,3 +289,36 @@ fn wrong_extension_unsupported() {
     let err = Package::open(Path::new("/x/disk.vmdk"), &PackageOptions::default()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unsupported);
 }
+
+#[test]
+fn dangling_file_ref_and_blank_disks() {
+    let desc = r#"<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1">
+  <References><File ovf:href="a.vmdk" ovf:id="file1"/></References>
+  <DiskSection><Info>d</Info>
+    <Disk ovf:capacity="1" ovf:diskId="d1" ovf:fileRef="file1"/>
+    <Disk ovf:capacity="1" ovf:diskId="d2" ovf:fileRef="file9"/>
+    <Disk ovf:capacity="2" ovf:diskId="blank1"/>
+    <Disk ovf:capacity="3" ovf:diskId="blank2"/>
+  </DiskSection>
+  <VirtualSystem ovf:id="v"><Name>v</Name></VirtualSystem>
+</Envelope>"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let path = write_ova(
+        tmp.path(),
+        "d.ova",
+        &[("v.ovf", desc.as_bytes(), F), ("a.vmdk", b"x", F)],
+    );
+    let pkg = Package::open(&path, &PackageOptions::default()).unwrap();
+    let env = pkg.envelope(&Default::default()).unwrap();
+    let problems = pkg.file_problems(&env);
+    assert_eq!(problems.len(), 1);
+    assert_eq!(
+        (problems[0].href.as_str(), problems[0].problem),
+        ("file9", FileProblemKind::Missing)
+    );
+    let vm = &pkg.vms(&env, "d.ova", None)[0];
+    let mut ids: Vec<&str> = vm.disks.iter().map(|d| d.id.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 4, "blank disks get distinct ids");
+}

@@ -10,8 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use ferry_copy::{CopyOptions, CopyReport, Progress, ResumeOptions};
+use ferry_copy::{CopyOptions, CopyReport, Order, Progress, ResumeOptions, StreamVmdkTarget};
 use ferry_image::formats::qcow2::{Qcow2Writer, Qcow2WriterOptions};
+use ferry_image::formats::vmdk::StreamVmdkOptions;
 use ferry_image::{FileStorage, Format, Image, OpenOptions, Storage};
 
 /// Output formats.
@@ -112,6 +113,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let target = Target::prepare(&args, source.as_ref(), compress)?;
 
     let progress = Arc::new(Progress::with_total(size));
+    // A compressed stream (gzip/xz/zstd) decodes in order only.
+    let stream_source = source
+        .info()
+        .subformat
+        .is_some_and(|s| s.ends_with(" stream"));
     let copy_opts = CopyOptions {
         workers: args.workers,
         target_is_zero: target.is_zero,
@@ -124,10 +130,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }),
         progress: Some(progress.clone()),
         fail_after_items: args.fail_after_items,
+        read_order: if stream_source {
+            Order::Sequential
+        } else {
+            Order::Any
+        },
         ..CopyOptions::default()
     };
     let reporter = Reporter::start(args.progress, progress.clone());
-    let result = ferry_copy::copy(source.as_ref(), target.storage.as_ref(), &copy_opts);
+    let result = match &target.dest {
+        Dest::Storage(storage) => ferry_copy::copy(source.as_ref(), storage.as_ref(), &copy_opts),
+        Dest::Vmdk(vmdk) => ferry_copy::copy_ordered(source.as_ref(), vmdk.as_ref(), &copy_opts),
+    };
     reporter.finish();
     let report = result.with_context(|| {
         let hint = if target.journal.is_some() {
@@ -141,6 +155,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             target.write_path.display()
         )
     })?;
+    let mut target = target;
+    target.finish_writing()?;
     let verified = if args.verify {
         Some(target.verify(&report, args.workers)?)
     } else {
@@ -168,9 +184,17 @@ fn parse_options(options: &[String], out: OutputFormat) -> anyhow::Result<bool> 
     Ok(compress)
 }
 
+/// The writer behind a target.
+enum Dest {
+    /// Raw and qcow2: positional writes in any order.
+    Storage(Box<dyn Storage>),
+    /// streamOptimized VMDK: written in guest order, finished at the end.
+    Vmdk(Box<StreamVmdkTarget>),
+}
+
 /// Where the conversion writes and what to do when it is done.
 struct Target {
-    storage: Box<dyn Storage>,
+    dest: Dest,
     /// The file being written (DST.part, or DST for a block device).
     write_path: PathBuf,
     final_path: PathBuf,
@@ -225,7 +249,7 @@ impl Target {
                 );
             }
             return Ok(Self {
-                storage: Box::new(storage),
+                dest: Dest::Storage(Box::new(storage)),
                 write_path: args.dst.clone(),
                 final_path: args.dst.clone(),
                 format: args.output_format,
@@ -262,7 +286,7 @@ impl Target {
             (s, true)
         };
         Ok(Self {
-            storage: Box::new(storage),
+            dest: Dest::Storage(Box::new(storage)),
             write_path: part,
             final_path: args.dst.clone(),
             format: args.output_format,
@@ -275,29 +299,39 @@ impl Target {
     /// A new qcow2 or VMDK image in DST.part.
     fn prepare_image(args: &Args, size: u64, compress: bool) -> anyhow::Result<Self> {
         let part = with_suffix(&args.dst, ".part");
-        let file: Arc<dyn Storage> = Arc::new(
-            FileStorage::create(&part, 0)
-                .with_context(|| format!("cannot create {}", part.display()))?,
-        );
-        let storage: Box<dyn Storage> = match args.output_format {
+        let dest = match args.output_format {
             OutputFormat::Qcow2 => {
+                let file: Arc<dyn Storage> = Arc::new(
+                    FileStorage::create(&part, 0)
+                        .with_context(|| format!("cannot create {}", part.display()))?,
+                );
                 let opts = Qcow2WriterOptions {
                     compress,
                     ..Qcow2WriterOptions::new(size)
                 };
-                Box::new(
-                    Qcow2Writer::create(file, &opts).with_context(|| {
-                        format!("cannot start the qcow2 image {}", part.display())
-                    })?,
-                )
+                Dest::Storage(Box::new(Qcow2Writer::create(file, &opts).with_context(
+                    || format!("cannot start the qcow2 image {}", part.display()),
+                )?))
             }
-            other => bail!(
-                "unsupported: -O {} needs the streamOptimized VMDK writer, which this build of ferry does not have yet",
-                other.name()
-            ),
+            _ => {
+                let file_name = args
+                    .dst
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "disk.vmdk".into());
+                let opts = StreamVmdkOptions {
+                    file_name,
+                    ..StreamVmdkOptions::default()
+                };
+                Dest::Vmdk(Box::new(
+                    StreamVmdkTarget::create(&part, size, &opts).with_context(|| {
+                        format!("cannot start the streamOptimized VMDK {}", part.display())
+                    })?,
+                ))
+            }
         };
         Ok(Self {
-            storage,
+            dest,
             write_path: part,
             final_path: args.dst.clone(),
             format: args.output_format,
@@ -305,6 +339,16 @@ impl Target {
             journal: None,
             source_identity: String::new(),
         })
+    }
+
+    /// Complete the image (VMDK footer) before it is read back or renamed.
+    fn finish_writing(&mut self) -> anyhow::Result<()> {
+        let dest = std::mem::replace(&mut self.dest, Dest::Storage(Box::new(Closed)));
+        if let Dest::Vmdk(v) = dest {
+            v.finish()
+                .with_context(|| format!("cannot finish {}", self.write_path.display()))?;
+        }
+        Ok(())
     }
 
     /// Re-read the written target and compare its checksum with the one
@@ -341,7 +385,7 @@ impl Target {
 
     /// Rename DST.part to DST and drop the journal.
     fn commit(self) -> anyhow::Result<()> {
-        drop(self.storage);
+        drop(self.dest);
         if self.write_path != self.final_path {
             std::fs::rename(&self.write_path, &self.final_path).with_context(|| {
                 format!(
@@ -364,6 +408,22 @@ impl Target {
             remove_if_exists(j)?;
         }
         Ok(())
+    }
+}
+
+/// Placeholder for a writer that has been finished.
+struct Closed;
+
+impl Storage for Closed {
+    fn size(&self) -> u64 {
+        0
+    }
+
+    fn read_at(&self, _buf: &mut [u8], offset: u64) -> ferry_image::Result<()> {
+        Err(ferry_image::Error::new(
+            ferry_image::ErrorKind::InvalidArgument,
+            format!("read at {offset} from a finished target"),
+        ))
     }
 }
 

@@ -239,6 +239,25 @@ impl Image for VmdkImage {
         self.info.clone()
     }
 
+    /// A VMDK that is one flat extent (monolithicFlat, vmfs, vmfsThin) with
+    /// no parent: the guest bytes sit verbatim in the extent file, so the
+    /// copy engine may clone them.
+    fn flat_file(&self) -> Option<(&std::fs::File, u64)> {
+        match self.spans.as_slice() {
+            [
+                Span {
+                    start: 0,
+                    backend: Backend::Flat { storage, offset },
+                    ..
+                },
+            ] if self.parent.is_none() => {
+                let (file, base) = storage.host_file()?;
+                Some((file, base.checked_add(*offset)?))
+            }
+            _ => None,
+        }
+    }
+
     fn virtual_size(&self) -> u64 {
         self.size
     }
