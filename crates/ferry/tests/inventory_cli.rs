@@ -1,4 +1,5 @@
 //! `ferry inventory vms` against an inventory database in a data directory.
+#![allow(clippy::unwrap_used)]
 use std::process::Command;
 
 use ferry_inventory::store::Store;
