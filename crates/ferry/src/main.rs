@@ -35,6 +35,8 @@ enum Command {
     Validate(cmd::validate::Args),
     /// OVA appliances: scan a provider path, show VMs and their concerns.
     Ova(cmd::ova::Args),
+    /// Inventory: a provider's VMs and their validation concerns.
+    Inventory(cmd::inventory::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -49,6 +51,7 @@ fn main() -> std::process::ExitCode {
         Command::Convert(args) => cmd::convert::run(args),
         Command::Validate(args) => cmd::validate::run(args),
         Command::Info(args) => cmd::info::run(args),
+        Command::Inventory(args) => cmd::inventory::run(args),
         Command::Map(args) => cmd::map::run(args),
         Command::Ova(args) => cmd::ova::run(args),
     };
