@@ -33,6 +33,8 @@ enum Command {
     Convert(cmd::convert::Args),
     /// OVA appliances: scan a provider path, show VMs and their concerns.
     Ova(cmd::ova::Args),
+    /// Inventory: a provider's VMs and their validation concerns.
+    Inventory(cmd::inventory::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -46,6 +48,7 @@ fn main() -> std::process::ExitCode {
         Command::Crds(args) => cmd::crds::run(args),
         Command::Convert(args) => cmd::convert::run(args),
         Command::Info(args) => cmd::info::run(args),
+        Command::Inventory(args) => cmd::inventory::run(args),
         Command::Map(args) => cmd::map::run(args),
         Command::Ova(args) => cmd::ova::run(args),
     };
