@@ -3,6 +3,9 @@
 //! PVC sizing, storage defaults). Pure: no I/O.
 #![forbid(unsafe_code)]
 
+pub mod api;
+pub mod crds;
+pub mod openapi;
 // Forklift's pre-reconcile rules (pure functions).
 pub mod naming;
 pub mod secrets;

@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
+    /// Print the CustomResourceDefinitions of the forklift.konveyor.io kinds.
+    Crds(cmd::crds::Args),
     /// Show an image's format, sizes, backing chain and extent counts.
     Info(cmd::info::Args),
     /// List an image's data, zero and hole extents.
@@ -41,6 +43,7 @@ fn main() -> std::process::ExitCode {
         .init();
     let result = match cli.command {
         Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
+        Command::Crds(args) => cmd::crds::run(args),
         Command::Convert(args) => cmd::convert::run(args),
         Command::Info(args) => cmd::info::run(args),
         Command::Map(args) => cmd::map::run(args),

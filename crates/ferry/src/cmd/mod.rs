@@ -1,6 +1,7 @@
 //! One module per subcommand.
 pub mod completions;
 pub mod convert;
+pub mod crds;
 pub mod info;
 pub mod map;
 pub mod ova;

@@ -1,0 +1,59 @@
+//! Typed models of every `forklift.konveyor.io/v1beta1` kind (Provider,
+//! Host, NetworkMap, StorageMap, Plan, Migration, Hook, ForkliftController),
+//! their conditions and per-VM migration status, plus the KubeVirt
+//! VirtualMachine and CDI DataVolume subsets ferry writes.
+//!
+//! Field names, enums and defaults follow Forklift's CRDs; the schema tests
+//! in `tests/` compare ferry's generated CRDs with Forklift's.
+
+mod open_enum;
+
+pub mod condition;
+pub mod forklift_controller;
+pub mod hook;
+pub mod host;
+pub mod kubevirt;
+pub mod mapping;
+pub mod migration;
+pub mod phases;
+pub mod plan;
+pub mod plan_status;
+pub mod provider;
+pub mod refs;
+
+pub use condition::{Category, Condition, Conditions};
+pub use forklift_controller::{
+    ForkliftController, ForkliftControllerSpec, ForkliftControllerStatus,
+};
+pub use hook::{Hook, HookSpec, HookStatus};
+pub use host::{Host, HostSpec, HostStatus};
+pub use mapping::{
+    DestinationNetwork, DestinationStorage, MapStatus, NetworkMap, NetworkMapSpec, NetworkPair,
+    NetworkSource, StorageMap, StorageMapSpec, StoragePair,
+};
+pub use migration::{Migration, MigrationObjStatus, MigrationSpec};
+pub use plan::{HookRef, HookStep, MigrationType, Plan, PlanSpec, PlanVm, TargetPowerState};
+pub use plan_status::{
+    MigrationStatus, PlanStatus, Progress, Step, StepError, Task, VmStatus, Warm,
+};
+pub use provider::{Provider, ProviderSpec, ProviderStatus, ProviderType};
+pub use refs::{ProviderPair, Ref};
+
+/// The API group.
+pub const GROUP: &str = "forklift.konveyor.io";
+/// The API version.
+pub const VERSION: &str = "v1beta1";
+/// `apiVersion` of every forklift kind.
+pub const API_VERSION: &str = "forklift.konveyor.io/v1beta1";
+
+/// The kinds ferry serves, in dependency order.
+pub const KINDS: &[&str] = &[
+    "Provider",
+    "Host",
+    "NetworkMap",
+    "StorageMap",
+    "Hook",
+    "Plan",
+    "Migration",
+    "ForkliftController",
+];
