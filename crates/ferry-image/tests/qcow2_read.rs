@@ -227,3 +227,20 @@ fn qcow2_open_with_explicit_format_and_info() {
     assert_eq!(ext.len(), 1);
     assert_eq!(ext[0].kind, ExtentKind::Hole);
 }
+
+#[test]
+fn qcow2_with_internal_snapshot_reads_the_active_layer() {
+    if peer("qemu-img").is_none() || peer("qemu-io").is_none() {
+        return;
+    }
+    let dir = tempdir();
+    let p = dir.path().join("snap.qcow2");
+    create(&p, "cluster_size=64k", "4M");
+    qemu_io(&p, "qcow2", &["write -P 0x01 0 1M"]);
+    qemu_img(&["snapshot", "-c", "before", p.to_str().unwrap()]);
+    qemu_io(&p, "qcow2", &["write -P 0x02 512k 1M", "write -z 0 64k"]);
+    let img = check_against_qemu(&p, dir.path());
+    let mut b = [0u8; 1];
+    img.read_at(&mut b, 600 << 10).unwrap();
+    assert_eq!(b[0], 0x02);
+}

@@ -12,6 +12,8 @@ pub const MAX_CLUSTER_BITS: u32 = 21;
 pub const MAX_L1_ENTRIES: u64 = (32 << 20) / 8;
 /// The largest virtual size ferry accepts (2^61 bytes).
 pub const MAX_VIRTUAL_SIZE: u64 = 1 << 61;
+/// Most internal snapshots (as qemu).
+pub const MAX_SNAPSHOTS: u32 = 65536;
 /// Longest backing file name (as qemu).
 pub const MAX_BACKING_NAME: u32 = 1023;
 
@@ -170,6 +172,23 @@ impl Header {
         let refcount_table_offset = be64(bytes, 48);
         let refcount_table_clusters = be32(bytes, 56);
         let nb_snapshots = be32(bytes, 60);
+        let snapshots_offset = be64(bytes, 64);
+        if nb_snapshots > MAX_SNAPSHOTS {
+            return Err(corrupt(
+                "nb_snapshots",
+                format!("is {nb_snapshots}, more than {MAX_SNAPSHOTS}"),
+            ));
+        }
+        if nb_snapshots > 0 {
+            // Each snapshot header is at least 40 bytes.
+            check_table(
+                "snapshots_offset",
+                snapshots_offset,
+                u64::from(nb_snapshots) * 40,
+                cluster_size,
+                file_size,
+            )?;
+        }
         let mut h = Header {
             version,
             cluster_bits,

@@ -2,6 +2,7 @@
 //! bounded LRU, data read without holding any lock.
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::cache::Lru;
@@ -29,11 +30,15 @@ struct Scratch {
     input: Vec<u8>,
     output: Vec<u8>,
     /// (image id, host offset) of the cluster in `output`.
-    cached: Option<(usize, u64)>,
+    cached: Option<(u64, u64)>,
 }
+
+/// Distinguishes open images in the per-thread decompressed-cluster cache.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// An open qcow2 image.
 pub struct Qcow2Image {
+    id: u64,
     path: PathBuf,
     file: Arc<dyn Storage>,
     data: Arc<dyn Storage>,
@@ -110,6 +115,7 @@ impl Qcow2Image {
         };
         let tables = (L2_CACHE_BYTES >> header.cluster_bits).max(16) as usize;
         Ok(Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             path: path.to_path_buf(),
             file,
             data,
@@ -226,7 +232,7 @@ impl Qcow2Image {
             )));
         }
         let len = len.min(file_size - host) as usize;
-        let id = self as *const Self as usize;
+        let id = self.id;
         SCRATCH.with(|cell| {
             let mut s = cell.borrow_mut();
             let s = &mut *s;
