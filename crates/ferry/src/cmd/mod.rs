@@ -3,6 +3,8 @@ pub mod completions;
 pub mod convert;
 pub mod crds;
 pub mod info;
+pub mod inventory;
 pub mod map;
 pub mod ova;
 pub mod serve;
+pub mod validate;
