@@ -72,23 +72,26 @@ if [ "$XFS" = 1 ]; then
 fi
 
 # ---- measurement ----
-# measure command...: best wall seconds and peak RSS (KiB) over REPEAT runs;
-# the command's stdout is kept in $WORK/stdout.txt.
+# measure command...: best wall seconds, peak RSS (KiB) and CPU seconds
+# (user + system) of that run, over REPEAT runs; the command's stdout is
+# kept in $WORK/stdout.txt.
 measure() {
-  local best= rss= t m
+  local best= rss= cpu= t m u s
   for _ in $(seq "$REPEAT"); do
     rm -f "$OUT" "$OUT.part"
-    /usr/bin/time -f '%e %M' -o "$WORK/time.txt" "$@" >"$WORK/stdout.txt" 2>"$WORK/err.txt" || {
+    /usr/bin/time -f '%e %M %U %S' -o "$WORK/time.txt" "$@" >"$WORK/stdout.txt" 2>"$WORK/err.txt" || {
       sed 's/^/    /' "$WORK/err.txt" >&2; return 1; }
-    read -r t m <"$WORK/time.txt"
-    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; rss=$m; fi
+    read -r t m u s <"$WORK/time.txt"
+    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then
+      best=$t; rss=$m; cpu=$(awk "BEGIN{printf \"%.2f\", $u + $s}")
+    fi
   done
-  echo "$best $rss"
+  echo "$best $rss $cpu"
 }
 alloc() { echo $(( $(stat -c %b "$1") * $(stat -c %B "$1") )); }
 warm() { for f in "$@"; do cat "$f" >/dev/null; done; }
 
-printf '%-28s %9s %9s %7s %14s %14s %9s %9s %s\n' case qemu_s ferry_s ratio qemu_alloc ferry_alloc qemu_rss ferry_rss check
+printf '%-28s %7s %7s %6s %7s %7s %12s %12s %9s %9s %s\n' case qemu_s ferry_s ratio q_cpu f_cpu qemu_alloc ferry_alloc qemu_rss ferry_rss check
 bench_case() { # name src out_fmt dir
   local name=$1 src=$2 ofmt=$3 dir=$4 q f ok=ok
   local files=("$src"); [ -f "${src%.vmdk}-flat.vmdk" ] && files+=("${src%.vmdk}-flat.vmdk")
@@ -108,10 +111,10 @@ bench_case() { # name src out_fmt dir
   if [ "$ofmt" = qcow2 ]; then qemu-img check -q "$OUT" >/dev/null || ok=FERRY-CHECK-FAILED; fi
   local tier; tier=$(tail -1 "$WORK/stdout.txt" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tier"])')
   rm -f "$OUT"
-  set -- $q; local qs=$1 qr=$2
-  set -- $f; local fs=$1 fr=$2
+  set -- $q; local qs=$1 qr=$2 qc=$3
+  set -- $f; local fs=$1 fr=$2 fc=$3
   local ratio; ratio=$(awk "BEGIN{ if ($qs > 0) printf \"%.2f\", $fs/$qs; else print \"inf\" }")
-  printf '%-28s %9s %9s %7s %14s %14s %8sK %8sK %s (%s)\n' "$name" "$qs" "$fs" "$ratio" "$qalloc" "$falloc" "$qr" "$fr" "$ok" "$tier"
+  printf '%-28s %7s %7s %6s %7s %7s %12s %12s %8sK %8sK %s (%s)\n' "$name" "$qs" "$fs" "$ratio" "$qc" "$fc" "$qalloc" "$falloc" "$qr" "$fr" "$ok" "$tier"
 }
 
 bench_case "streamOptimized-vmdk->raw" "$WORK/so.vmdk" raw "$WORK"

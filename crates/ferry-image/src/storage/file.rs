@@ -254,6 +254,26 @@ impl FileStorage {
     }
 }
 
+/// Writes at least this large start their writeback at once, so the final
+/// flush finds little left to do and the page cache stays small.
+const EARLY_WRITEBACK: usize = 1 << 20;
+
+impl FileStorage {
+    /// Ask the kernel to start writing `[offset, offset+len)` back now,
+    /// without waiting. Purely a hint: failures are ignored.
+    fn start_writeback(&self, offset: u64, len: u64) {
+        use std::os::fd::AsRawFd;
+        let (Ok(off), Ok(n)) = (i64::try_from(offset), i64::try_from(len)) else {
+            return;
+        };
+        // SAFETY: sync_file_range only reads its integer arguments; the
+        // descriptor is owned by `self.file` and open for the whole call.
+        unsafe {
+            libc::sync_file_range(self.file.as_raw_fd(), off, n, libc::SYNC_FILE_RANGE_WRITE);
+        }
+    }
+}
+
 const BLKDISCARD: rustix::ioctl::Opcode = rustix::ioctl::opcode::none(0x12, 119);
 const BLKZEROOUT: rustix::ioctl::Opcode = rustix::ioctl::opcode::none(0x12, 127);
 
@@ -325,6 +345,9 @@ impl Storage for FileStorage {
             )
         })?;
         self.size.fetch_max(end, Ordering::AcqRel);
+        if !self.block_device && buf.len() >= EARLY_WRITEBACK {
+            self.start_writeback(offset, buf.len() as u64);
+        }
         Ok(())
     }
 
