@@ -56,11 +56,6 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         ".kind",
         "handled by the API server for every object; kube-derive does not declare it",
     ),
-    (
-        ".spec.olm_managed",
-        "ForkliftController: Red Hat's MTV docs (seeds) apply `spec.olm_managed: true`; \
-         Forklift's current CRD dropped it, ferry keeps accepting it",
-    ),
 ];
 
 fn excepted(path: &str) -> bool {
