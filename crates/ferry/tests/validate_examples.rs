@@ -200,3 +200,83 @@ fn multi_document_numbering() {
         "{stdout}"
     );
 }
+
+/// Every leaf of `input` must appear, equal, in `output` (paths in `skip`
+/// excepted). Returns the paths that were lost or changed.
+fn lost_leaves(
+    input: &serde_json::Value,
+    output: &serde_json::Value,
+    path: &str,
+    skip: &[&str],
+    lost: &mut Vec<String>,
+) {
+    use serde_json::Value;
+    if skip.contains(&path) {
+        return;
+    }
+    match input {
+        Value::Object(m) => {
+            for (k, v) in m {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                match output.get(k) {
+                    Some(o) => lost_leaves(v, o, &p, skip, lost),
+                    None if v.is_null() || v.as_object().is_some_and(|o| o.is_empty()) => {}
+                    None => lost.push(p),
+                }
+            }
+        }
+        Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                let p = format!("{path}[{i}]");
+                match output.get(i) {
+                    Some(o) => lost_leaves(v, o, &p, skip, lost),
+                    None => lost.push(p),
+                }
+            }
+        }
+        leaf => {
+            if leaf != output {
+                lost.push(format!("{path} ({leaf} became {output})"));
+            }
+        }
+    }
+}
+
+/// YAML → typed model → JSON keeps every field the examples set (the
+/// guide's `olm_managed`, which Forklift's CRD does not declare, excepted).
+#[test]
+fn examples_round_trip_through_the_typed_models() {
+    use ferry_core::api;
+    use serde_json::Value;
+    fn round<T: serde::de::DeserializeOwned + serde::Serialize>(v: &Value) -> Value {
+        let typed: T = serde_json::from_value(v.clone()).expect("typed model");
+        serde_json::to_value(&typed).expect("serialise")
+    }
+    let mut checked = 0;
+    for f in yaml_files(&examples().join("manifests")) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for doc in serde_saphyr::from_multiple::<Value>(&text).unwrap() {
+            let kind = doc["kind"].as_str().unwrap_or("").to_string();
+            let out = match kind.as_str() {
+                "Provider" => round::<api::Provider>(&doc),
+                "Host" => round::<api::Host>(&doc),
+                "NetworkMap" => round::<api::NetworkMap>(&doc),
+                "StorageMap" => round::<api::StorageMap>(&doc),
+                "Hook" => round::<api::Hook>(&doc),
+                "Plan" => round::<api::Plan>(&doc),
+                "Migration" => round::<api::Migration>(&doc),
+                "ForkliftController" => round::<api::ForkliftController>(&doc),
+                _ => continue,
+            };
+            let mut lost = Vec::new();
+            lost_leaves(&doc, &out, "", &["spec.olm_managed"], &mut lost);
+            assert!(lost.is_empty(), "{}: {kind} lost {lost:?}", f.display());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "only {checked} forklift documents checked");
+}
