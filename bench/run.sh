@@ -91,18 +91,22 @@ measure() {
 alloc() { echo $(( $(stat -c %b "$1") * $(stat -c %B "$1") )); }
 warm() { for f in "$@"; do cat "$f" >/dev/null; done; }
 
+QEMU_EXTRA=""
+FERRY_EXTRA=""
 printf '%-28s %7s %7s %6s %7s %7s %12s %12s %9s %9s %s\n' case qemu_s ferry_s ratio q_cpu f_cpu qemu_alloc ferry_alloc qemu_rss ferry_rss check
 bench_case() { # name src out_fmt dir
   local name=$1 src=$2 ofmt=$3 dir=$4 q f ok=ok
   local files=("$src"); [ -f "${src%.vmdk}-flat.vmdk" ] && files+=("${src%.vmdk}-flat.vmdk")
   warm "${files[@]}"
   OUT=$dir/out-qemu.$ofmt
-  q=$(measure qemu-img convert -O "$ofmt" "$src" "$OUT")
+  # shellcheck disable=SC2086
+  q=$(measure qemu-img convert $QEMU_EXTRA -O "$ofmt" "$src" "$OUT")
   local qalloc; qalloc=$(alloc "$OUT")
   qemu-img compare -q "$src" "$OUT" || ok=QEMU-DIFFERS
   rm -f "$OUT"
   OUT=$dir/out-ferry.$ofmt
-  if ! f=$(measure "$FERRY" convert --progress json -O "$ofmt" "$src" "$OUT"); then
+  # shellcheck disable=SC2086
+  if ! f=$(measure "$FERRY" convert $FERRY_EXTRA --progress json -O "$ofmt" "$src" "$OUT"); then
     printf '%-28s %9s %9s   ferry failed (see above)\n' "$name" "${q%% *}" -
     return 0
   fi
@@ -117,11 +121,21 @@ bench_case() { # name src out_fmt dir
   printf '%-28s %7s %7s %6s %7s %7s %12s %12s %8sK %8sK %s (%s)\n' "$name" "$qs" "$fs" "$ratio" "$qc" "$fc" "$qalloc" "$falloc" "$qr" "$fr" "$ok" "$tier"
 }
 
-bench_case "streamOptimized-vmdk->raw" "$WORK/so.vmdk" raw "$WORK"
-bench_case "monolithicSparse-vmdk->raw" "$WORK/sparse.vmdk" raw "$WORK"
-bench_case "qcow2->raw" "$WORK/plain.qcow2" raw "$WORK"
-bench_case "qcow2-compressed->raw" "$WORK/comp.qcow2" raw "$WORK"
-bench_case "raw-sparse->qcow2" "$BASE" qcow2 "$WORK"
-if [ -n "$MNT" ]; then
-  bench_case "flat-vmdk->raw (xfs reflink)" "$MNT/flat.vmdk" raw "$MNT"
-fi
+run_cases() {
+  bench_case "streamOptimized-vmdk->raw" "$WORK/so.vmdk" raw "$WORK"
+  bench_case "monolithicSparse-vmdk->raw" "$WORK/sparse.vmdk" raw "$WORK"
+  bench_case "qcow2->raw" "$WORK/plain.qcow2" raw "$WORK"
+  bench_case "qcow2-compressed->raw" "$WORK/comp.qcow2" raw "$WORK"
+  bench_case "raw-sparse->qcow2" "$BASE" qcow2 "$WORK"
+  if [ -n "$MNT" ]; then
+    bench_case "flat-vmdk->raw (xfs reflink)" "$MNT/flat.vmdk" raw "$MNT"
+  fi
+}
+
+# Durable: both tools sync the target before exiting (qemu-img -t writeback
+# flushes at close; ferry fdatasyncs before renaming DST.part).
+echo "== durable: qemu-img -t writeback vs ferry (default)"
+QEMU_EXTRA="-t writeback" FERRY_EXTRA="" run_cases
+# Unsynced: qemu-img's default cache=unsafe vs ferry --no-sync.
+echo "== unsynced: qemu-img (default cache=unsafe) vs ferry --no-sync"
+QEMU_EXTRA="" FERRY_EXTRA="--no-sync" run_cases

@@ -56,11 +56,6 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         ".kind",
         "handled by the API server for every object; kube-derive does not declare it",
     ),
-    (
-        ".spec.olm_managed",
-        "ForkliftController: Red Hat's MTV docs (seeds) apply `spec.olm_managed: true`; \
-         Forklift's current CRD dropped it, ferry keeps accepting it",
-    ),
 ];
 
 fn excepted(path: &str) -> bool {
@@ -326,5 +321,61 @@ fn forklift_defaults_are_in_ferry_plan_schema() {
         ("xfsCompatibility", false),
     ] {
         assert_eq!(spec[field]["default"], Value::Bool(want), "{field}");
+    }
+}
+
+#[test]
+fn forklift_controller_defaults_agree_with_the_schema() {
+    use ferry_core::api::ForkliftControllerSpec;
+    let crd = ferry_core::crds::for_kind("ForkliftController").expect("CRD");
+    let v = serde_json::to_value(&crd).expect("json");
+    let props = schema_of(&v)["properties"]["spec"]["properties"]
+        .as_object()
+        .expect("spec properties")
+        .clone();
+    let filled =
+        serde_json::to_value(ForkliftControllerSpec::default().with_defaults()).expect("json");
+    let mut with_default = 0;
+    for (k, s) in &props {
+        match s.get("default") {
+            Some(d) => {
+                with_default += 1;
+                assert_eq!(filled.get(k), Some(d), "{k}");
+            }
+            None => assert!(
+                filled.get(k).is_none(),
+                "{k} has no CRD default but was filled"
+            ),
+        }
+    }
+    assert!(with_default > 100, "only {with_default} defaults");
+    let empty = ForkliftControllerSpec::default();
+    assert_eq!(empty.controller_max_vm_inflight(), 20);
+    assert_eq!(empty.controller_precopy_interval(), 60);
+    assert_eq!(empty.controller_filesystem_overhead(), 10);
+    assert_eq!(empty.controller_block_overhead(), 0);
+    assert_eq!(empty.controller_snapshot_removal_timeout_minuts(), 120);
+    assert!(empty.feature_copy_offload());
+    assert!(!empty.feature_mcp_server());
+    assert_eq!(empty.virt_v2v_container_limits_memory(), "8Gi");
+    let set = ForkliftControllerSpec {
+        controller_max_vm_inflight: Some(3),
+        ..ForkliftControllerSpec::default()
+    };
+    assert_eq!(set.controller_max_vm_inflight(), 3);
+}
+
+#[test]
+fn committed_deploy_crds_match_the_code() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/crds");
+    for crd in ferry_core::crds::all() {
+        let path = dir.join(ferry_core::crds::file_name(&crd));
+        let committed = common::read_yaml(&path);
+        assert_eq!(
+            committed,
+            serde_json::to_value(&crd).expect("json"),
+            "{} is stale: rm -f deploy/crds/*.yaml && cargo run -p ferry -- crds --out-dir deploy/crds",
+            path.display()
+        );
     }
 }

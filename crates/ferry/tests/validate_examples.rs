@@ -224,6 +224,7 @@ fn lost_leaves(
                 };
                 match output.get(k) {
                     Some(o) => lost_leaves(v, o, &p, skip, lost),
+                    None if skip.contains(&p.as_str()) => {}
                     None if v.is_null() || v.as_object().is_some_and(|o| o.is_empty()) => {}
                     None => lost.push(p),
                 }

@@ -32,6 +32,10 @@ pub struct FileStorage {
     punch_hole: AtomicBool,
     /// Cleared after the filesystem refused `ZERO_RANGE`.
     zero_range: AtomicBool,
+    /// `flush` calls `fdatasync` (the default).
+    durable: AtomicBool,
+    /// Large writes start their writeback at once.
+    early_writeback: AtomicBool,
 }
 
 impl FileStorage {
@@ -87,6 +91,8 @@ impl FileStorage {
             seek_data: AtomicBool::new(!block_device),
             punch_hole: AtomicBool::new(true),
             zero_range: AtomicBool::new(true),
+            durable: AtomicBool::new(true),
+            early_writeback: AtomicBool::new(false),
         })
     }
 
@@ -98,6 +104,20 @@ impl FileStorage {
     /// The underlying file, for tiers that need the descriptor (reflink).
     pub fn file(&self) -> &File {
         &self.file
+    }
+
+    /// Whether [`Storage::flush`] makes writes durable with `fdatasync`
+    /// (the default). Off, flush does nothing and the kernel writes the
+    /// data back later, as `qemu-img convert`'s default `cache=unsafe` does.
+    pub fn set_durable(&self, durable: bool) {
+        self.durable.store(durable, Ordering::Relaxed);
+    }
+
+    /// Start the writeback of every write of 1 MiB or more as soon as it is
+    /// made (`sync_file_range`), so a final flush finds little left to do
+    /// and dirty pages do not pile up. Off by default.
+    pub fn set_early_writeback(&self, on: bool) {
+        self.early_writeback.store(on, Ordering::Relaxed);
     }
 
     /// True when this is a block device rather than a regular file.
@@ -345,7 +365,7 @@ impl Storage for FileStorage {
             )
         })?;
         self.size.fetch_max(end, Ordering::AcqRel);
-        if !self.block_device && buf.len() >= EARLY_WRITEBACK {
+        if buf.len() >= EARLY_WRITEBACK && self.early_writeback.load(Ordering::Relaxed) {
             self.start_writeback(offset, buf.len() as u64);
         }
         Ok(())
@@ -382,7 +402,7 @@ impl Storage for FileStorage {
     }
 
     fn flush(&self) -> Result<()> {
-        if self.writable {
+        if self.writable && self.durable.load(Ordering::Relaxed) {
             self.file
                 .sync_data()
                 .map_err(|e| Error::io(format!("cannot flush {}", self.path.display()), e))?;

@@ -445,11 +445,6 @@ pub struct ForkliftControllerSpec {
     #[schemars(extend("default" = "forklift-naa-oui-map"))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub naa_oui_map_configmap_name: Option<String>,
-    /// Legacy: marks an OLM-managed install. Not in Forklift's current CRD,
-    /// but Red Hat's MTV documentation applies `olm_managed: true`, so ferry
-    /// accepts it (a YAML boolean, unlike the string feature flags).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub olm_managed: Option<bool>,
     /// OVA CPU limit.
     #[schemars(regex(pattern = QUANTITY))]
     #[schemars(extend("default" = "1000m"))]
