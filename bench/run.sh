@@ -72,34 +72,41 @@ if [ "$XFS" = 1 ]; then
 fi
 
 # ---- measurement ----
-# measure command...: best wall seconds and peak RSS (KiB) over REPEAT runs;
-# the command's stdout is kept in $WORK/stdout.txt.
+# measure command...: best wall seconds, peak RSS (KiB) and CPU seconds
+# (user + system) of that run, over REPEAT runs; the command's stdout is
+# kept in $WORK/stdout.txt.
 measure() {
-  local best= rss= t m
+  local best= rss= cpu= t m u s
   for _ in $(seq "$REPEAT"); do
     rm -f "$OUT" "$OUT.part"
-    /usr/bin/time -f '%e %M' -o "$WORK/time.txt" "$@" >"$WORK/stdout.txt" 2>"$WORK/err.txt" || {
+    /usr/bin/time -f '%e %M %U %S' -o "$WORK/time.txt" "$@" >"$WORK/stdout.txt" 2>"$WORK/err.txt" || {
       sed 's/^/    /' "$WORK/err.txt" >&2; return 1; }
-    read -r t m <"$WORK/time.txt"
-    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; rss=$m; fi
+    read -r t m u s <"$WORK/time.txt"
+    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then
+      best=$t; rss=$m; cpu=$(awk "BEGIN{printf \"%.2f\", $u + $s}")
+    fi
   done
-  echo "$best $rss"
+  echo "$best $rss $cpu"
 }
 alloc() { echo $(( $(stat -c %b "$1") * $(stat -c %B "$1") )); }
 warm() { for f in "$@"; do cat "$f" >/dev/null; done; }
 
-printf '%-28s %9s %9s %7s %14s %14s %9s %9s %s\n' case qemu_s ferry_s ratio qemu_alloc ferry_alloc qemu_rss ferry_rss check
+QEMU_EXTRA=""
+FERRY_EXTRA=""
+printf '%-28s %7s %7s %6s %7s %7s %12s %12s %9s %9s %s\n' case qemu_s ferry_s ratio q_cpu f_cpu qemu_alloc ferry_alloc qemu_rss ferry_rss check
 bench_case() { # name src out_fmt dir
   local name=$1 src=$2 ofmt=$3 dir=$4 q f ok=ok
   local files=("$src"); [ -f "${src%.vmdk}-flat.vmdk" ] && files+=("${src%.vmdk}-flat.vmdk")
   warm "${files[@]}"
   OUT=$dir/out-qemu.$ofmt
-  q=$(measure qemu-img convert -O "$ofmt" "$src" "$OUT")
+  # shellcheck disable=SC2086
+  q=$(measure qemu-img convert $QEMU_EXTRA -O "$ofmt" "$src" "$OUT")
   local qalloc; qalloc=$(alloc "$OUT")
   qemu-img compare -q "$src" "$OUT" || ok=QEMU-DIFFERS
   rm -f "$OUT"
   OUT=$dir/out-ferry.$ofmt
-  if ! f=$(measure "$FERRY" convert --progress json -O "$ofmt" "$src" "$OUT"); then
+  # shellcheck disable=SC2086
+  if ! f=$(measure "$FERRY" convert $FERRY_EXTRA --progress json -O "$ofmt" "$src" "$OUT"); then
     printf '%-28s %9s %9s   ferry failed (see above)\n' "$name" "${q%% *}" -
     return 0
   fi
@@ -108,17 +115,27 @@ bench_case() { # name src out_fmt dir
   if [ "$ofmt" = qcow2 ]; then qemu-img check -q "$OUT" >/dev/null || ok=FERRY-CHECK-FAILED; fi
   local tier; tier=$(tail -1 "$WORK/stdout.txt" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tier"])')
   rm -f "$OUT"
-  set -- $q; local qs=$1 qr=$2
-  set -- $f; local fs=$1 fr=$2
+  set -- $q; local qs=$1 qr=$2 qc=$3
+  set -- $f; local fs=$1 fr=$2 fc=$3
   local ratio; ratio=$(awk "BEGIN{ if ($qs > 0) printf \"%.2f\", $fs/$qs; else print \"inf\" }")
-  printf '%-28s %9s %9s %7s %14s %14s %8sK %8sK %s (%s)\n' "$name" "$qs" "$fs" "$ratio" "$qalloc" "$falloc" "$qr" "$fr" "$ok" "$tier"
+  printf '%-28s %7s %7s %6s %7s %7s %12s %12s %8sK %8sK %s (%s)\n' "$name" "$qs" "$fs" "$ratio" "$qc" "$fc" "$qalloc" "$falloc" "$qr" "$fr" "$ok" "$tier"
 }
 
-bench_case "streamOptimized-vmdk->raw" "$WORK/so.vmdk" raw "$WORK"
-bench_case "monolithicSparse-vmdk->raw" "$WORK/sparse.vmdk" raw "$WORK"
-bench_case "qcow2->raw" "$WORK/plain.qcow2" raw "$WORK"
-bench_case "qcow2-compressed->raw" "$WORK/comp.qcow2" raw "$WORK"
-bench_case "raw-sparse->qcow2" "$BASE" qcow2 "$WORK"
-if [ -n "$MNT" ]; then
-  bench_case "flat-vmdk->raw (xfs reflink)" "$MNT/flat.vmdk" raw "$MNT"
-fi
+run_cases() {
+  bench_case "streamOptimized-vmdk->raw" "$WORK/so.vmdk" raw "$WORK"
+  bench_case "monolithicSparse-vmdk->raw" "$WORK/sparse.vmdk" raw "$WORK"
+  bench_case "qcow2->raw" "$WORK/plain.qcow2" raw "$WORK"
+  bench_case "qcow2-compressed->raw" "$WORK/comp.qcow2" raw "$WORK"
+  bench_case "raw-sparse->qcow2" "$BASE" qcow2 "$WORK"
+  if [ -n "$MNT" ]; then
+    bench_case "flat-vmdk->raw (xfs reflink)" "$MNT/flat.vmdk" raw "$MNT"
+  fi
+}
+
+# Durable: both tools sync the target before exiting (qemu-img -t writeback
+# flushes at close; ferry fdatasyncs before renaming DST.part).
+echo "== durable: qemu-img -t writeback vs ferry (default)"
+QEMU_EXTRA="-t writeback" FERRY_EXTRA="" run_cases
+# Unsynced: qemu-img's default cache=unsafe vs ferry --no-sync.
+echo "== unsynced: qemu-img (default cache=unsafe) vs ferry --no-sync"
+QEMU_EXTRA="" FERRY_EXTRA="--no-sync" run_cases

@@ -53,12 +53,15 @@ impl Sum {
 /// checksum (the same value a copy with `checksum: true` reports).
 pub fn checksum_image(image: &dyn Image, workers: usize) -> Result<String> {
     let size = image.virtual_size();
-    let chunk = 4 << 20;
+    let (chunk, workers) = crate::engine::resolve_budget(
+        4 << 20,
+        image.granularity(),
+        crate::effective_workers(workers),
+    );
     let planner = Mutex::new(Planner::new(image, chunk, None)?);
     let total = Mutex::new(Sum::default());
     let failed: Mutex<Option<Error>> = Mutex::new(None);
     let stop = AtomicBool::new(false);
-    let workers = crate::effective_workers(workers);
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {

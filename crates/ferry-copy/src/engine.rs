@@ -14,7 +14,11 @@ use crate::zero::for_each_run;
 use crate::{CopyOptions, CopyReport, Order, OrderedTarget, Progress, Tier, effective_workers};
 
 const DEFAULT_CHUNK: u64 = 2 << 20;
-const MAX_CHUNK: u64 = 64 << 20;
+const MAX_CHUNK: u64 = 16 << 20;
+/// Bytes of chunk buffers all workers may hold together; an ordered target
+/// can hold as much again in prepared (compressed) data. Keeps peak RSS
+/// well under 64 MiB whatever the image size or worker count.
+const BUFFER_BUDGET: u64 = 24 << 20;
 const JOURNAL_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Copy the guest contents of `source` onto `target` (offset for offset).
@@ -227,17 +231,35 @@ pub(crate) fn fill(
     Ok(())
 }
 
+/// Chunk size and worker count within [`BUFFER_BUDGET`].
+pub(crate) fn resolve_budget(requested: u64, granularity: u64, workers: usize) -> (u64, usize) {
+    let chunk = resolve_chunk(requested, granularity);
+    let align = alignment(granularity);
+    let workers_u = workers.max(1) as u64;
+    let chunk = if chunk.saturating_mul(workers_u) > BUFFER_BUDGET {
+        (BUFFER_BUDGET / workers_u / align * align).max(align)
+    } else {
+        chunk
+    };
+    let max_workers = usize::try_from((BUFFER_BUDGET / chunk).max(1)).unwrap_or(1);
+    (chunk, workers.clamp(1, max_workers))
+}
+
+fn alignment(granularity: u64) -> u64 {
+    if granularity.is_power_of_two() && granularity <= (4 << 20) {
+        granularity.max(BLOCK)
+    } else {
+        BLOCK
+    }
+}
+
 fn resolve_chunk(requested: u64, granularity: u64) -> u64 {
     let base = if requested == 0 {
         DEFAULT_CHUNK
     } else {
         requested
     };
-    let align = if granularity.is_power_of_two() && granularity <= (4 << 20) {
-        granularity.max(BLOCK)
-    } else {
-        BLOCK
-    };
+    let align = alignment(granularity);
     base.div_ceil(align)
         .saturating_mul(align)
         .clamp(align, MAX_CHUNK.max(align))
@@ -253,7 +275,7 @@ impl<'a> Engine<'a> {
         flat: Option<FlatPair<'a>>,
     ) -> Result<Self> {
         let size = source.virtual_size();
-        let chunk = resolve_chunk(opts.chunk_size, source.granularity());
+        let (chunk, workers) = resolve_budget(opts.chunk_size, source.granularity(), workers);
         let zero_block = if opts.zero_block == 0 {
             4096
         } else {
@@ -738,5 +760,18 @@ mod tests {
         assert_eq!(resolve_chunk(1 << 40, 4096), MAX_CHUNK);
         assert_eq!(resolve_chunk(0, 32 << 20), DEFAULT_CHUNK);
         assert_eq!(resolve_chunk(0, 3000), DEFAULT_CHUNK);
+    }
+
+    #[test]
+    fn many_workers_share_a_fixed_buffer_budget() {
+        assert_eq!(resolve_budget(0, 65536, 2), (DEFAULT_CHUNK, 2));
+        let (chunk, workers) = resolve_budget(0, 65536, 64);
+        assert_eq!(workers, 64);
+        assert!(chunk * 64 <= BUFFER_BUDGET && chunk >= BLOCK);
+        let (chunk, workers) = resolve_budget(0, 2 << 20, 64);
+        assert_eq!(chunk, 2 << 20);
+        assert!(chunk * workers as u64 <= BUFFER_BUDGET);
+        let (chunk, workers) = resolve_budget(64 << 20, 4096, 1);
+        assert_eq!((chunk, workers), (MAX_CHUNK, 1));
     }
 }

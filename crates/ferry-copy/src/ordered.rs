@@ -65,8 +65,9 @@ impl StreamVmdkTarget {
         })
     }
 
-    /// Write the trailing metadata and make the file durable.
-    pub fn finish(self) -> ferry_image::Result<()> {
+    /// Write the trailing metadata, and make the file durable when
+    /// `durable` is set.
+    pub fn finish(self, durable: bool) -> ferry_image::Result<()> {
         let writer = lock(&self.writer).take().ok_or_else(|| {
             ferry_image::Error::new(
                 ferry_image::ErrorKind::InvalidArgument,
@@ -80,6 +81,9 @@ impl StreamVmdkTarget {
                 e.into_error(),
             )
         })?;
+        if !durable {
+            return Ok(());
+        }
         file.sync_all()
             .map_err(|e| ferry_image::Error::io(format!("cannot flush {}", self.path.display()), e))
     }

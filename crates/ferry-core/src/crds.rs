@@ -9,7 +9,7 @@ use crate::api;
 
 /// Every CRD, in [`api::KINDS`] order.
 pub fn all() -> Vec<CustomResourceDefinition> {
-    vec![
+    let mut crds = vec![
         api::Provider::crd(),
         api::Host::crd(),
         api::NetworkMap::crd(),
@@ -18,7 +18,31 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         api::Plan::crd(),
         api::Migration::crd(),
         api::ForkliftController::crd(),
-    ]
+    ];
+    for crd in &mut crds {
+        accept_missing_spec(crd);
+    }
+    crds
+}
+
+/// kube-derive marks `spec` required at the root; Forklift's CRDs do not, so
+/// an object without `spec` (e.g. a bare ForkliftController) is accepted by
+/// the API server and reported by `ferry validate` instead.
+fn accept_missing_spec(crd: &mut CustomResourceDefinition) {
+    for version in &mut crd.spec.versions {
+        let root = version
+            .schema
+            .as_mut()
+            .and_then(|s| s.open_api_v3_schema.as_mut());
+        if let Some(root) = root
+            && let Some(req) = root.required.as_mut()
+        {
+            req.retain(|r| r != "spec");
+            if req.is_empty() {
+                root.required = None;
+            }
+        }
+    }
 }
 
 /// The CRD of `kind` (e.g. `Plan`), if ferry serves it.

@@ -156,6 +156,19 @@ mod tests {
     }
 
     #[test]
+    fn resolve_from_a_bare_file_name_uses_the_current_directory() {
+        // Tests run in the crate directory, which holds Cargo.toml.
+        let got = Gate::default()
+            .resolve(Path::new("image.qcow2"), "Cargo.toml", 1)
+            .unwrap();
+        assert_eq!(got, Path::new("Cargo.toml").canonicalize().unwrap());
+        let err = Gate::default()
+            .resolve(Path::new("image.qcow2"), "/etc/passwd", 1)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Refused, "{err}");
+    }
+
+    #[test]
     fn deny_all_refuses() {
         let err = Gate::deny_all()
             .resolve(Path::new("/tmp/x.vmdk"), "y", 1)

@@ -80,6 +80,17 @@ fn stream_writer_output_is_read_by_qemu_and_by_us() {
         read_all(img.as_ref(), 3 << 20) == data,
         "marker walk differs"
     );
+
+    // A footer whose directory offset is past the end: the markers are walked.
+    let mut bad = bytes.clone();
+    let at = bad.len() - 1024 + 56;
+    bad[at..at + 8].copy_from_slice(&(1u64 << 40).to_le_bytes());
+    std::fs::write(&cut, &bad).unwrap();
+    let img = open_image(&cut, &OpenOptions::default()).unwrap();
+    assert!(
+        read_all(img.as_ref(), 1 << 20) == data,
+        "marker walk after a bad footer differs"
+    );
 }
 
 #[test]

@@ -9,11 +9,12 @@ use axum::http::{Request, StatusCode, Uri, header};
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::Concern;
+use crate::model::{Concern, VMS};
+use crate::store::Store;
 
 /// Largest response body accepted.
 const MAX_BODY: usize = 64 << 20;
@@ -37,7 +38,7 @@ impl std::fmt::Debug for Client {
 }
 
 /// A VM row of `ferry inventory vms`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VmSummary {
     /// Inventory id.
@@ -180,46 +181,19 @@ impl Client {
 
     /// Find a provider by `name` or `namespace/name`.
     pub async fn find_provider(&self, name: &str) -> Result<ProviderRef> {
-        let (namespace, name) = match name.split_once('/') {
-            Some((ns, n)) => (Some(ns), n),
-            None => (None, name),
-        };
-        let mut found = Vec::new();
+        let mut all = Vec::new();
         for (ptype, list) in self.providers().await? {
             for p in list {
                 let field = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-                if field("name") == name && namespace.is_none_or(|ns| field("namespace") == ns) {
-                    found.push(ProviderRef {
-                        provider_type: ptype.clone(),
-                        uid: field("uid"),
-                        namespace: field("namespace"),
-                        name: field("name"),
-                    });
-                }
+                all.push(ProviderRef {
+                    provider_type: ptype.clone(),
+                    uid: field("uid"),
+                    namespace: field("namespace"),
+                    name: field("name"),
+                });
             }
         }
-        match found.len() {
-            1 => Ok(found.remove(0)),
-            0 => Err(Error::new(
-                ErrorKind::ProviderNotFound,
-                format!(
-                    "the inventory has no provider named '{name}'; list them with kubectl get providers -A"
-                ),
-            )),
-            _ => {
-                let all: Vec<String> = found
-                    .iter()
-                    .map(|p| format!("{}/{}", p.namespace, p.name))
-                    .collect();
-                Err(Error::new(
-                    ErrorKind::ProviderNotFound,
-                    format!(
-                        "provider name '{name}' is ambiguous ({}); write it as NAMESPACE/NAME",
-                        all.join(", ")
-                    ),
-                ))
-            }
-        }
+        find_provider_in(all, name)
     }
 
     /// The VMs of a provider with their concerns (detail 1).
@@ -231,6 +205,87 @@ impl Client {
         let v = self.get_json(&path).await?;
         serde_json::from_value(v).map_err(|e| Error::json(format!("decoding GET {path}"), e))
     }
+}
+
+/// Pick the provider named `name` (or `namespace/name`) out of `all`.
+pub fn find_provider_in(all: Vec<ProviderRef>, name: &str) -> Result<ProviderRef> {
+    let (namespace, name) = match name.split_once('/') {
+        Some((ns, n)) => (Some(ns), n),
+        None => (None, name),
+    };
+    let mut found: Vec<ProviderRef> = all
+        .into_iter()
+        .filter(|p| p.name == name && namespace.is_none_or(|ns| p.namespace == ns))
+        .collect();
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(Error::new(
+            ErrorKind::ProviderNotFound,
+            format!(
+                "the inventory has no provider named '{name}'; list them with kubectl get providers -A"
+            ),
+        )),
+        _ => {
+            let all: Vec<String> = found
+                .iter()
+                .map(|p| format!("{}/{}", p.namespace, p.name))
+                .collect();
+            Err(Error::new(
+                ErrorKind::ProviderNotFound,
+                format!(
+                    "provider name '{name}' is ambiguous ({}); write it as NAMESPACE/NAME",
+                    all.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+/// The VMs of the provider named `provider`, read straight from an
+/// inventory database (no server needed; SQLite WAL allows a reader next
+/// to a running ferry).
+pub fn list_vms_in_store(store: &Store, provider: &str) -> Result<Vec<VmSummary>> {
+    let all = store
+        .providers()?
+        .into_iter()
+        .map(|p| ProviderRef {
+            provider_type: p.info.provider_type,
+            uid: p.info.uid,
+            namespace: p.info.namespace,
+            name: p.info.name,
+        })
+        .collect();
+    let p = find_provider_in(all, provider)?;
+    Ok(store
+        .list(&p.uid, VMS, &Default::default())?
+        .into_iter()
+        .map(|r| VmSummary {
+            id: r.resource.id,
+            name: r.resource.name,
+            revision: r.revision,
+            revision_validated: r.revision_validated,
+            concerns: r.concerns,
+        })
+        .collect())
+}
+
+/// [`list_vms`] on a private single-thread runtime, for synchronous callers.
+pub fn list_vms_blocking(
+    base_url: &str,
+    token: Option<&str>,
+    provider: &str,
+) -> Result<Vec<VmSummary>> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Task,
+                "starting a runtime for the inventory client",
+            )
+            .with_source(e)
+        })?;
+    rt.block_on(list_vms(base_url, token, provider))
 }
 
 /// The VMs of the provider named `provider` (`name` or `namespace/name`).
@@ -394,6 +449,41 @@ mod tests {
         assert!(Client::new("http://user:pw@host:1", None).is_err());
         // Nothing listens on port 1 of loopback.
         let err = list_vms("http://127.0.0.1:1", None, "x").await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Connection);
+    }
+
+    #[test]
+    fn store_reader_matches_the_api_and_refuses_missing_databases() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("inventory.db");
+        let err = Store::open_existing(&path).unwrap_err();
+        assert!(err.to_string().contains("no inventory database"), "{err}");
+        assert!(!path.exists(), "a reader must not create the database");
+        {
+            let store = Store::open(&path).unwrap();
+            store.upsert_provider(&provider("u2", "b", "ova")).unwrap();
+            let mut s = Snapshot::new();
+            s.push("vms", Resource::new("v1", "web", "VM", json!({})));
+            store.apply_snapshot("u2", &s).unwrap();
+            let c = Concern {
+                id: "c".into(),
+                category: "Critical".into(),
+                label: "Bad".into(),
+                assessment: String::new(),
+            };
+            store.set_validation("u2", "vms", "v1", 1, 5, &[c]).unwrap();
+        }
+        let store = Store::open_existing(&path).unwrap();
+        let vms = list_vms_in_store(&store, "ova").unwrap();
+        assert_eq!(vms.len(), 1);
+        assert_eq!(vms[0].concerns[0].label, "Bad");
+        assert_eq!(vms[0].revision_validated, 1);
+        assert!(list_vms_in_store(&store, "a/ova").is_err());
+    }
+
+    #[test]
+    fn blocking_client_works_without_a_caller_runtime() {
+        let err = list_vms_blocking("http://127.0.0.1:1", None, "x").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Connection);
     }
 

@@ -14,6 +14,7 @@
 //! [`Inventory::subscribe`].
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -99,6 +100,16 @@ struct Entry {
     state: watch::Sender<ProviderState>,
     refresh: Arc<Notify>,
     task: JoinHandle<()>,
+    /// Set before the task is aborted, so that store work already handed to
+    /// a blocking thread does not write for a stale registration.
+    retired: Arc<AtomicBool>,
+}
+
+impl Entry {
+    fn stop(&self) {
+        self.retired.store(true, Ordering::SeqCst);
+        self.task.abort();
+    }
 }
 
 struct Shared {
@@ -112,7 +123,7 @@ impl Drop for Shared {
     fn drop(&mut self) {
         let providers = self.providers.get_mut().unwrap_or_else(|p| p.into_inner());
         for entry in providers.values() {
-            entry.task.abort();
+            entry.stop();
         }
     }
 }
@@ -207,7 +218,9 @@ impl Inventory {
         self.shared.store.upsert_provider(&info)?;
         let (state, _) = watch::channel(ProviderState::default());
         let refresh = Arc::new(Notify::new());
+        let retired = Arc::new(AtomicBool::new(false));
         let cycle = Cycle {
+            retired: retired.clone(),
             store: self.shared.store.clone(),
             validator: self.shared.validator.clone(),
             info: info.clone(),
@@ -226,10 +239,11 @@ impl Inventory {
                 state,
                 refresh,
                 task,
+                retired,
             },
         );
         if let Some(old) = old {
-            old.task.abort();
+            old.stop();
         }
         Ok(())
     }
@@ -238,7 +252,7 @@ impl Inventory {
     pub fn remove_provider(&self, uid: &str) -> Result<bool> {
         let entry = self.providers().remove(uid);
         if let Some(entry) = &entry {
-            entry.task.abort();
+            entry.stop();
         }
         let stored = self.shared.store.delete_provider(uid)?;
         Ok(entry.is_some() || stored)
@@ -281,6 +295,7 @@ struct Cycle {
     validator: Option<Arc<dyn VmValidator>>,
     info: ProviderInfo,
     collector: Arc<dyn Collector>,
+    retired: Arc<AtomicBool>,
 }
 
 /// The result of one cycle.
@@ -357,7 +372,14 @@ impl Cycle {
         let warnings = snapshot.warnings().to_vec();
         let store = self.store.clone();
         let uid = self.info.uid.clone();
+        let retired = self.retired.clone();
         let applied = blocking(move || {
+            if retired.load(Ordering::SeqCst) {
+                return Err(Error::new(
+                    ErrorKind::Task,
+                    "the provider was re-registered or removed during the collection",
+                ));
+            }
             let report = store.apply_snapshot(&uid, &snapshot)?;
             store.set_provider_phase(&uid, PHASE_READY)?;
             Ok(report)
@@ -368,8 +390,15 @@ impl Cycle {
             Err(e) => {
                 let store = self.store.clone();
                 let uid = self.info.uid.clone();
+                let retired = self.retired.clone();
                 // Best effort: the failure itself is what gets reported.
-                let _ = blocking(move || store.set_provider_phase(&uid, PHASE_FAILED)).await;
+                let _ = blocking(move || {
+                    if retired.load(Ordering::SeqCst) {
+                        return Ok(());
+                    }
+                    store.set_provider_phase(&uid, PHASE_FAILED)
+                })
+                .await;
                 return Outcome::Failed(Failure {
                     reason: FailureReason::InventoryError,
                     message: chain(&e),

@@ -33,11 +33,15 @@ enum Command {
     /// Convert a disk image (raw, qcow2, VMDK, VHD, VHDX, ISO) to raw, qcow2
     /// or streamOptimized VMDK, copying only data.
     Convert(cmd::convert::Args),
+    /// Check Forklift manifests (Plan, Provider, maps, ...) offline.
+    Validate(cmd::validate::Args),
     /// OVA appliances: scan a provider path, show VMs and their concerns.
     Ova(cmd::ova::Args),
     /// Run a migration to the end on the embedded default: apply the
     /// manifests, migrate, print a summary (non-zero exit on failure).
     Migrate(cmd::migrate::Args),
+    /// Inventory: a provider's VMs and their validation concerns.
+    Inventory(cmd::inventory::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -51,7 +55,9 @@ fn main() -> std::process::ExitCode {
         Command::Crds(args) => cmd::crds::run(args),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Convert(args) => cmd::convert::run(args),
+        Command::Validate(args) => cmd::validate::run(args),
         Command::Info(args) => cmd::info::run(args),
+        Command::Inventory(args) => cmd::inventory::run(args),
         Command::Map(args) => cmd::map::run(args),
         Command::Ova(args) => cmd::ova::run(args),
         Command::Migrate(args) => cmd::migrate::run(args),

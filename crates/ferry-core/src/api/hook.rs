@@ -36,6 +36,7 @@ pub struct AapConfig {
     group = "forklift.konveyor.io",
     version = "v1beta1",
     kind = "Hook",
+    doc = "A pre- or post-migration hook: a container image with an optional Ansible playbook, or an AAP job template.",
     plural = "hooks",
     namespaced,
     status = "HookStatus",

@@ -13,6 +13,7 @@ use super::condition::Conditions;
     group = "forklift.konveyor.io",
     version = "v1beta1",
     kind = "Host",
+    doc = "An ESXi host used as a direct disk-transfer endpoint.",
     plural = "hosts",
     namespaced,
     status = "HostStatus",

@@ -25,6 +25,7 @@ pub struct VmCutover {
     group = "forklift.konveyor.io",
     version = "v1beta1",
     kind = "Migration",
+    doc = "One execution of a Plan.",
     plural = "migrations",
     namespaced,
     status = "MigrationObjStatus",

@@ -39,6 +39,13 @@ pub use plan_status::{
 pub use provider::{Provider, ProviderSpec, ProviderStatus, ProviderType};
 pub use refs::{ProviderPair, Ref};
 
+/// The core Kubernetes kinds ferry reads and writes beside its own.
+pub mod core {
+    pub use k8s_openapi::api::core::v1::{
+        ConfigMap, Namespace, PersistentVolumeClaim, PersistentVolumeClaimSpec, Secret,
+    };
+}
+
 /// The API group.
 pub const GROUP: &str = "forklift.konveyor.io";
 /// The API version.

@@ -172,6 +172,7 @@ pub struct TagMapping {
     group = "forklift.konveyor.io",
     version = "v1beta1",
     kind = "Plan",
+    doc = "What to migrate (providers, maps, VMs) and how.",
     plural = "plans",
     namespaced,
     status = "PlanStatus",

@@ -41,6 +41,7 @@ open_enum! {
     group = "forklift.konveyor.io",
     version = "v1beta1",
     kind = "Provider",
+    doc = "A source or destination endpoint: vSphere, oVirt, OpenStack, OVA, OpenShift, EC2, Hyper-V or Nutanix.",
     plural = "providers",
     namespaced,
     status = "ProviderStatus",

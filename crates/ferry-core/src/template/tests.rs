@@ -377,3 +377,61 @@ fn defaults_render() {
     let t = Template::parse(TemplateKind::PvcName, DEFAULT_OCP_PVC_NAME_TEMPLATE).unwrap();
     assert_eq!(t.render_name(&d).unwrap(), "rootdisk-pvc");
 }
+
+#[test]
+fn random_input_never_panics() {
+    // A deterministic generator over the characters templates care about.
+    let alphabet: Vec<char> =
+        "{{}}()|.-+ \"`$:=/*abcdefPlanVmNameDiskIndex0123456789ifelseendtruncloweréü\t\n"
+            .chars()
+            .collect();
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let data = pvc_data();
+    for _ in 0..20_000 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let len = usize::try_from(state % 40).unwrap();
+        let mut s = String::new();
+        let mut x = state;
+        for _ in 0..len {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            s.push(alphabet[usize::try_from(x >> 33).unwrap() % alphabet.len()]);
+        }
+        if let Ok(t) = Template::parse(TemplateKind::PvcName, &s) {
+            let _ = t.render(&data);
+            let _ = t.render_name(&data);
+        }
+    }
+    // Structured near-misses too.
+    for s in [
+        "{{",
+        "}}",
+        "{{-",
+        "{{- }}",
+        "{{/*",
+        "{{/* */",
+        "{{ ( }}",
+        "{{ ) }}",
+        "{{ | }}",
+        "{{ .X | }}",
+        "{{if}}",
+        "{{else}}",
+        "{{if 1}}{{else}}{{else}}{{end}}",
+        "{{ \"\\",
+        "{{ `",
+        "{{ 1e999 }}",
+        "{{ -}}",
+        "{{ . }}",
+        "{{ .. }}",
+        "{{ trunc }}",
+        "{{ substr 2 1 \"é\" }}",
+        "{{ printf }}",
+    ] {
+        if let Ok(t) = Template::parse(TemplateKind::PvcName, s) {
+            let _ = t.render(&data);
+        }
+    }
+}

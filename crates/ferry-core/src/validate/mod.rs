@@ -127,6 +127,16 @@ impl Report<'_> {
         self.push(Severity::Error, path.as_ref(), message.into());
     }
 
+    /// Errors recorded so far for this document.
+    fn error_count(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| {
+                f.severity == Severity::Error && f.source == self.source && f.doc == self.doc
+            })
+            .count()
+    }
+
     /// Record a warning at `path`.
     pub fn warn(&mut self, path: impl AsRef<str>, message: impl Into<String>) {
         self.push(Severity::Warning, path.as_ref(), message.into());
@@ -212,11 +222,17 @@ fn check_document(
     json::check_metadata(v, kind, r);
     match (api_version, kind) {
         (FORKLIFT_API_VERSION, k) if FORKLIFT_KINDS.contains(&k) => {
+            let before = r.error_count();
             match schemas(k) {
                 Some(schema) => {
                     schema::check_schema(v, &schema, options.strict_unknown_fields, r);
                 }
                 None => r.warn("", format!("no schema for {k}; only semantic rules were checked")),
+            }
+            if r.error_count() == before
+                && let Err(e) = check_typed(k, v)
+            {
+                r.error("", format!("does not fit ferry's {k} model: {e}"));
             }
             match k {
                 "Provider" => provider::check_provider(v, r),
@@ -250,6 +266,32 @@ fn check_document(
             ),
         ),
     }
+}
+
+/// Deserialise into the typed model of `kind`, as the controllers will.
+fn check_typed(kind: &str, v: &Value) -> Result<(), serde_json::Error> {
+    use crate::api;
+    let v = v.clone();
+    match kind {
+        "Provider" => serde_json::from_value::<api::Provider>(v).map(drop),
+        "Host" => serde_json::from_value::<api::Host>(v).map(drop),
+        "NetworkMap" => serde_json::from_value::<api::NetworkMap>(v).map(drop),
+        "StorageMap" => serde_json::from_value::<api::StorageMap>(v).map(drop),
+        "Hook" => serde_json::from_value::<api::Hook>(v).map(drop),
+        "Plan" => serde_json::from_value::<api::Plan>(v).map(drop),
+        "Migration" => serde_json::from_value::<api::Migration>(v).map(drop),
+        "ForkliftController" => serde_json::from_value::<api::ForkliftController>(v).map(drop),
+        _ => Ok(()),
+    }
+}
+
+/// The structural schema (`openAPIV3Schema`) of a Forklift kind from
+/// ferry's generated CRDs; pass it to [`validate`].
+pub fn crd_schema(kind: &str) -> Option<Value> {
+    let crd = crate::crds::for_kind(kind)?;
+    let version = crd.spec.versions.into_iter().next()?;
+    let schema = version.schema?.open_api_v3_schema?;
+    serde_json::to_value(schema).ok()
 }
 
 /// Count errors and warnings.

@@ -481,21 +481,47 @@ pub fn check_controller(v: &Value, r: &mut Report<'_>) {
             r.error(path, format!("{key} must be a positive number"));
         }
     }
+    // The operator's Ansible templating needs braces escaped (`\{\{.X\}\}`);
+    // the controller unescapes them before parsing the Go template.
     let inputs = SampleInputs::default();
-    check_template_field(
-        v,
-        &["spec", "controller_pvc_name_template"],
-        TemplateKind::PvcName,
-        None,
-        &inputs,
-        r,
-    );
-    check_template_field(
-        v,
-        &["spec", "controller_ocp_pvc_name_template"],
-        TemplateKind::PvcName,
-        Some(ProviderKind::Openshift),
-        &inputs,
-        r,
-    );
+    for (key, provider) in [
+        ("controller_pvc_name_template", None),
+        (
+            "controller_ocp_pvc_name_template",
+            Some(ProviderKind::Openshift),
+        ),
+    ] {
+        let Some(raw) = json::str_at(v, &["spec", key]) else {
+            continue;
+        };
+        let path = format!("spec.{key}");
+        let unescaped = unescape_braces(raw);
+        match template::check_template(TemplateKind::PvcName, &unescaped, provider, &inputs) {
+            Ok(check) => {
+                for w in check.warnings {
+                    r.warn(&path, w);
+                }
+            }
+            Err(e) => r.error(
+                &path,
+                format!("invalid pvcNameTemplate (after unescaping braces): {e}"),
+            ),
+        }
+    }
+}
+
+/// Drop the backslash of every `\x` escape (the operator's brace escaping).
+fn unescape_braces(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

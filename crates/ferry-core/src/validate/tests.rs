@@ -208,3 +208,98 @@ fn rfc3339() {
         assert!(!schema::is_rfc3339(bad), "{bad}");
     }
 }
+
+/// Replace every value in `v` (one at a time) with values of other types
+/// and validate: nothing may panic, whatever the input.
+#[test]
+fn mutated_documents_never_panic() {
+    fn paths(v: &Value, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
+        out.push(prefix.clone());
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    let mut p = prefix.clone();
+                    p.push(k.clone());
+                    paths(x, p, out);
+                }
+            }
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    let mut p = prefix.clone();
+                    p.push(i.to_string());
+                    paths(x, p, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    fn set(v: &mut Value, path: &[String], new: Value) {
+        let mut cur = v;
+        for k in path {
+            cur = match cur {
+                Value::Object(m) => m.get_mut(k).unwrap(),
+                Value::Array(a) => &mut a[k.parse::<usize>().unwrap()],
+                _ => return,
+            };
+        }
+        *cur = new;
+    }
+    let hook = json!({"step": "PreHook", "hook": {"name": "h", "namespace": "ns"}});
+    let mut p = plan(
+        json!([{"id": "vm-1", "name": "Web_1", "targetName": "web", "hooks": [hook],
+        "pvcNameTemplate": "{{.VmName | lower}}", "luks": {"name": "k"}, "nbdeClevis": true}]),
+    );
+    p["spec"]["warm"] = json!(true);
+    p["spec"]["pvcNameTemplate"] = json!("{{trunc 5 .PlanName}}-{{.DiskIndex}}");
+    let provider = json!({"apiVersion": "forklift.konveyor.io/v1beta1", "kind": "Provider",
+        "metadata": {"name": "vsphere", "namespace": "openshift-mtv"},
+        "spec": {"type": "vsphere", "url": "https://vc/sdk", "settings": {"sdkEndpoint": "esxi"},
+                 "secret": {"name": "s", "namespace": "openshift-mtv"}}});
+    let secret = json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "s", "namespace": "openshift-mtv", "labels": {"createdForProviderType": "openstack"}},
+        "data": {"user": "dXNlcg=="}, "stringData": {"authType": "token"}});
+    let nmap = json!({"apiVersion": "forklift.konveyor.io/v1beta1", "kind": "NetworkMap",
+        "metadata": {"name": "net", "namespace": "openshift-mtv"},
+        "spec": {"provider": {"source": {"name": "vsphere", "namespace": "openshift-mtv"}},
+                 "map": [{"source": {"id": "n", "vlan": "7"}, "destination": {"type": "multus", "name": "x"}}]}});
+    let smap = json!({"apiVersion": "forklift.konveyor.io/v1beta1", "kind": "StorageMap",
+        "metadata": {"name": "st", "namespace": "openshift-mtv"},
+        "spec": {"map": [{"source": {"id": "d"}, "destination": {"storageClass": "c"},
+                 "offloadPlugin": {"vsphereXcopyConfig": {"secretRef": "x", "storageVendorProduct": "ontap"}}}]}});
+    let mig = json!({"apiVersion": "forklift.konveyor.io/v1beta1", "kind": "Migration",
+        "metadata": {"name": "m", "namespace": "openshift-mtv"},
+        "spec": {"plan": {"name": "mig-plan", "namespace": "openshift-mtv"}, "cutover": "2026-01-01T00:00:00Z",
+                 "cancel": [{"id": "vm-1"}], "vmCutover": [{"id": "vm-1", "cutover": "x"}]}});
+    let hookobj = json!({"apiVersion": "forklift.konveyor.io/v1beta1", "kind": "Hook",
+        "metadata": {"name": "h", "namespace": "ns"},
+        "spec": {"image": "i", "playbook": "LS0t", "aap": {"jobTemplateId": 3}, "deadline": 5}});
+    let host = json!({"apiVersion": "forklift.konveyor.io/v1beta1", "kind": "Host",
+        "metadata": {"name": "h", "namespace": "ns"},
+        "spec": {"provider": {"name": "vsphere", "namespace": "openshift-mtv"}, "id": "x", "ipAddress": "1.2.3.4",
+                 "secret": {"name": "s", "namespace": "openshift-mtv"}}});
+    let ctl = json!({"apiVersion": "forklift.konveyor.io/v1beta1", "kind": "ForkliftController",
+        "metadata": {"name": "c", "namespace": "ns"},
+        "spec": {"controller_filesystem_overhead": 10, "controller_pvc_name_template": "{{.VmName}}"}});
+    let base = vec![p, provider, secret, nmap, smap, mig, hookobj, host, ctl];
+    let replacements = [
+        json!(null),
+        json!(7),
+        json!(-1.5),
+        json!("x"),
+        json!([]),
+        json!({}),
+        json!(true),
+        json!([1, {"a": 2}]),
+    ];
+    for (i, doc) in base.iter().enumerate() {
+        let mut all = Vec::new();
+        paths(doc, Vec::new(), &mut all);
+        for path in all {
+            for rep in &replacements {
+                let mut docs = base.clone();
+                set(&mut docs[i], &path, rep.clone());
+                let _ = run(docs);
+            }
+        }
+    }
+}

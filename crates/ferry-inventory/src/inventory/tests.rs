@@ -345,3 +345,31 @@ fn open_creates_the_data_directory() {
     assert_eq!(inv.store().path(), Some(data.join(DATABASE_FILE).as_path()));
     assert!(data.join(DATABASE_FILE).exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retired_cycle_writes_nothing() {
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    store.upsert_provider(&info("u1")).unwrap();
+    store.set_provider_phase("u1", PHASE_READY).unwrap();
+    let cycle = Cycle {
+        store: store.clone(),
+        validator: None,
+        info: info("u1"),
+        collector: FakeCollector::new(vms(&[("a", 1)])),
+        retired: Arc::new(AtomicBool::new(true)),
+    };
+    let Outcome::Failed(f) = cycle.run().await else {
+        panic!("a retired cycle must not report a collection");
+    };
+    assert!(
+        f.message.contains("re-registered or removed"),
+        "{}",
+        f.message
+    );
+    assert_eq!(store.count("u1", VMS).unwrap(), 0);
+    assert_eq!(store.provider("u1").unwrap().unwrap().phase, PHASE_READY);
+
+    cycle.retired.store(false, Ordering::SeqCst);
+    assert!(matches!(cycle.run().await, Outcome::Collected { .. }));
+    assert_eq!(store.count("u1", VMS).unwrap(), 1);
+}

@@ -97,6 +97,21 @@ impl Store {
         Self::init(conn, Some(path.to_owned()))
     }
 
+    /// Open a database that must already exist (readers such as the CLI must
+    /// not create an empty one in a user's data directory).
+    pub fn open_existing(path: &Path) -> Result<Self> {
+        if !path.is_file() {
+            return Err(Error::new(
+                ErrorKind::Store,
+                format!(
+                    "there is no inventory database at {}; start ferry (ferry serve or ferry migrate) with this data directory first",
+                    path.display()
+                ),
+            ));
+        }
+        Self::open(path)
+    }
+
     /// A private in-memory database (tests, one-shot runs).
     pub fn open_in_memory() -> Result<Self> {
         let conn = Connection::open_in_memory()

@@ -113,6 +113,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/providers/{ptype}", get(list_type))
         .route("/providers/{ptype}/", get(list_type))
         .route("/providers/{ptype}/{uid}", get(get_provider))
+        .route("/providers/{ptype}/{uid}/", get(get_provider))
         .route("/providers/{ptype}/{uid}/{*rest}", get(provider_path))
         .layer(middleware::from_fn_with_state(auth, authenticate))
         .with_state(state)

@@ -235,6 +235,11 @@ async fn providers_are_grouped_by_type_with_counts_at_detail_one() {
 
     let one = get_ok(&app, "/providers/ova/ova-1").await;
     assert_eq!(one, *p, "a single provider is served at full detail");
+    assert_eq!(get_ok(&app, "/providers/ova/ova-1/").await, one);
+    assert_eq!(
+        get_ok(&app, "/providers/ova/").await,
+        get_ok(&app, "/providers/ova").await
+    );
     let vs = get_ok(&app, "/providers/vsphere/vs-1").await;
     assert_eq!(
         (vs["hostCount"].as_i64(), vs["vmCount"].as_i64()),
@@ -327,6 +332,13 @@ async fn other_collections_disks_networks_storages_workloads() {
     assert_eq!(w["selfLink"], "providers/ova/ova-1/workloads/vm-web");
     assert_eq!(w["cpuCount"], 2);
     assert_eq!(w["concerns"][0]["id"], "ova.name.invalid");
+    // Ids are opaque: slashes and escapes reach the store unchanged.
+    let (status, headers, _) = call(&app, "/providers/ova/ova-1/vms/a%2F..%2Fb", Some(TOKEN)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        headers.get(REASON_HEADER).unwrap(),
+        "vms 'a/../b' not found in provider ova-1"
+    );
     let ws = get_ok(&app, "/providers/ova/ova-1/workloads").await;
     assert_eq!(ws.as_array().unwrap().len(), 2);
 }

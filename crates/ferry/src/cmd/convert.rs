@@ -90,6 +90,11 @@ pub struct Args {
     /// conversion.
     #[arg(long)]
     pub resume: bool,
+    /// Do not fsync the target before renaming it into place (faster, like
+    /// qemu-img's default cache=unsafe; after a power loss DST may be
+    /// incomplete).
+    #[arg(long)]
+    pub no_sync: bool,
     /// Test hook: stop with an error after this many copy items.
     #[arg(long, hide = true)]
     pub fail_after_items: Option<u64>,
@@ -202,6 +207,15 @@ struct Target {
     is_zero: bool,
     journal: Option<PathBuf>,
     source_identity: String,
+    /// fsync before the rename.
+    durable: bool,
+}
+
+/// Durable targets flush at the end and start writeback early so that
+/// flush is short; `--no-sync` targets leave writeback to the kernel.
+fn tune(storage: &FileStorage, durable: bool) {
+    storage.set_durable(durable);
+    storage.set_early_writeback(durable);
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
@@ -241,6 +255,7 @@ impl Target {
             }
             let storage = FileStorage::open_rw(&args.dst)
                 .with_context(|| format!("cannot open the target device {}", args.dst.display()))?;
+            tune(&storage, !args.no_sync);
             if storage.size() < size {
                 bail!(
                     "the target device {} holds {} bytes, less than the source's {size}",
@@ -256,7 +271,11 @@ impl Target {
                 is_zero: false,
                 journal: None,
                 source_identity: String::new(),
+                durable: !args.no_sync,
             });
+        }
+        if args.resume && args.no_sync {
+            bail!("--resume needs a synced target to trust its journal; drop --no-sync");
         }
         let part = with_suffix(&args.dst, ".part");
         let journal = with_suffix(&part, ".journal");
@@ -285,6 +304,7 @@ impl Target {
                 .with_context(|| format!("cannot create {}", part.display()))?;
             (s, true)
         };
+        tune(&storage, !args.no_sync);
         Ok(Self {
             dest: Dest::Storage(Box::new(storage)),
             write_path: part,
@@ -293,6 +313,7 @@ impl Target {
             is_zero,
             journal: args.resume.then_some(journal),
             source_identity,
+            durable: !args.no_sync,
         })
     }
 
@@ -301,10 +322,10 @@ impl Target {
         let part = with_suffix(&args.dst, ".part");
         let dest = match args.output_format {
             OutputFormat::Qcow2 => {
-                let file: Arc<dyn Storage> = Arc::new(
-                    FileStorage::create(&part, 0)
-                        .with_context(|| format!("cannot create {}", part.display()))?,
-                );
+                let file = FileStorage::create(&part, 0)
+                    .with_context(|| format!("cannot create {}", part.display()))?;
+                tune(&file, !args.no_sync);
+                let file: Arc<dyn Storage> = Arc::new(file);
                 let opts = Qcow2WriterOptions {
                     compress,
                     ..Qcow2WriterOptions::new(size)
@@ -338,6 +359,7 @@ impl Target {
             is_zero: true,
             journal: None,
             source_identity: String::new(),
+            durable: !args.no_sync,
         })
     }
 
@@ -345,7 +367,7 @@ impl Target {
     fn finish_writing(&mut self) -> anyhow::Result<()> {
         let dest = std::mem::replace(&mut self.dest, Dest::Storage(Box::new(Closed)));
         if let Dest::Vmdk(v) = dest {
-            v.finish()
+            v.finish(self.durable)
                 .with_context(|| format!("cannot finish {}", self.write_path.display()))?;
         }
         Ok(())

@@ -61,3 +61,45 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_dir_gets_one_parseable_file_per_kind() {
+        let dir = std::env::temp_dir().join(format!("ferry-crds-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        run(Args {
+            out_dir: Some(dir.clone()),
+            output: Format::Yaml,
+        })
+        .unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "forklift.konveyor.io_forkliftcontrollers.yaml",
+                "forklift.konveyor.io_hooks.yaml",
+                "forklift.konveyor.io_hosts.yaml",
+                "forklift.konveyor.io_migrations.yaml",
+                "forklift.konveyor.io_networkmaps.yaml",
+                "forklift.konveyor.io_plans.yaml",
+                "forklift.konveyor.io_providers.yaml",
+                "forklift.konveyor.io_storagemaps.yaml",
+            ]
+        );
+        let text = std::fs::read_to_string(dir.join("forklift.konveyor.io_plans.yaml")).unwrap();
+        let crd: CustomResourceDefinition = serde_saphyr::from_str(&text).unwrap();
+        assert_eq!(
+            crd.metadata.name.as_deref(),
+            Some("plans.forklift.konveyor.io")
+        );
+        assert_eq!(crd, ferry_core::crds::for_kind("Plan").unwrap());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -8,6 +8,7 @@
 //! `defaults.rs` give controllers the effective values.
 
 mod defaults;
+mod getters;
 mod spec;
 
 use schemars::JsonSchema;

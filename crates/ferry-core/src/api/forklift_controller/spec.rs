@@ -16,6 +16,7 @@ use super::{
     group = "forklift.konveyor.io",
     version = "v1beta1",
     kind = "ForkliftController",
+    doc = "Operator configuration: flat snake_case settings.",
     plural = "forkliftcontrollers",
     namespaced,
     status = "ForkliftControllerStatus"
@@ -29,7 +30,7 @@ pub struct ForkliftControllerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aap_insecure_skip_verify: Option<BoolString>,
     /// Default timeout in seconds for AAP HTTP calls and job polling.
-    #[schemars(range(min = 1))]
+    #[schemars(extend("minimum" = 1))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aap_timeout: Option<i32>,
     /// Name of the Secret containing the AAP API Bearer token (data key: token).
@@ -85,17 +86,17 @@ pub struct ForkliftControllerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cli_download_image_fqin: Option<String>,
     /// Block overhead in bytes.
-    #[schemars(range(min = 0))]
+    #[schemars(extend("minimum" = 0))]
     #[schemars(extend("default" = 0))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_block_overhead: Option<i32>,
     /// How long Critical/Error blocker conditions must persist before failing an active migration, in minutes.
-    #[schemars(range(min = 1))]
+    #[schemars(extend("minimum" = 1))]
     #[schemars(extend("default" = 5))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_blocker_grace_period_minutes: Option<i32>,
     /// Cleanup retry count.
-    #[schemars(range(min = 1))]
+    #[schemars(extend("minimum" = 1))]
     #[schemars(extend("default" = 10))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_cleanup_retries: Option<i32>,
@@ -120,12 +121,12 @@ pub struct ForkliftControllerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_container_requests_memory: Option<String>,
     /// Filesystem overhead percentage.
-    #[schemars(range(min = 0))]
+    #[schemars(extend("minimum" = 0))]
     #[schemars(extend("default" = 10))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_filesystem_overhead: Option<i32>,
     /// Host lease duration in seconds.
-    #[schemars(range(min = 1))]
+    #[schemars(extend("minimum" = 1))]
     #[schemars(extend("default" = 10))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_host_lease_duration_seconds: Option<i32>,
@@ -147,27 +148,27 @@ pub struct ForkliftControllerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_image_fqin: Option<String>,
     /// Log verbosity level.
-    #[schemars(range(min = 0))]
+    #[schemars(extend("minimum" = 0))]
     #[schemars(extend("default" = 3))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_log_level: Option<i32>,
     /// Max concurrent reconciles.
-    #[schemars(range(min = 1))]
+    #[schemars(extend("minimum" = 1))]
     #[schemars(extend("default" = 10))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_max_concurrent_reconciles: Option<i32>,
     /// Max retries when getting parent disks.
-    #[schemars(range(min = 1))]
+    #[schemars(extend("minimum" = 1))]
     #[schemars(extend("default" = 10))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_max_parent_backing_retries: Option<i32>,
     /// Max concurrent populator pods per ESXi host.
-    #[schemars(range(min = 1))]
+    #[schemars(extend("minimum" = 1))]
     #[schemars(extend("default" = 20))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_max_populator_inflight: Option<i32>,
     /// Max concurrent VM migrations.
-    #[schemars(range(min = 1))]
+    #[schemars(extend("minimum" = 1))]
     #[schemars(extend("default" = 20))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_max_vm_inflight: Option<i32>,
@@ -183,7 +184,7 @@ pub struct ForkliftControllerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_ovirt_warm_migration: Option<BoolString>,
     /// Precopy interval in minutes.
-    #[schemars(range(min = 1))]
+    #[schemars(extend("minimum" = 1))]
     #[schemars(extend("default" = 60))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_precopy_interval: Option<i32>,
@@ -200,17 +201,17 @@ pub struct ForkliftControllerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_retain_precopy_importer_pods: Option<BoolString>,
     /// Snapshot removal retries.
-    #[schemars(range(min = 1))]
+    #[schemars(extend("minimum" = 1))]
     #[schemars(extend("default" = 20))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_snapshot_removal_check_retries: Option<i32>,
     /// Snapshot removal timeout in minutes.
-    #[schemars(range(min = 1))]
+    #[schemars(extend("minimum" = 1))]
     #[schemars(extend("default" = 120))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_snapshot_removal_timeout_minuts: Option<i32>,
     /// Snapshot status check rate in seconds.
-    #[schemars(range(min = 1))]
+    #[schemars(extend("minimum" = 1))]
     #[schemars(extend("default" = 10))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_snapshot_status_check_rate_seconds: Option<i32>,
@@ -219,7 +220,7 @@ pub struct ForkliftControllerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_static_udn_ip_addresses: Option<BoolString>,
     /// TLS connection timeout seconds.
-    #[schemars(range(min = 1))]
+    #[schemars(extend("minimum" = 1))]
     #[schemars(extend("default" = 5))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_tls_connection_timeout_sec: Option<i32>,
@@ -227,7 +228,7 @@ pub struct ForkliftControllerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_transfer_network: Option<String>,
     /// VDDK job timeout in seconds.
-    #[schemars(range(min = 1))]
+    #[schemars(extend("minimum" = 1))]
     #[schemars(extend("default" = 300))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_vddk_job_active_deadline_sec: Option<i32>,
@@ -236,7 +237,7 @@ pub struct ForkliftControllerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_vsphere_incremental_backup: Option<BoolString>,
     /// Timeout in seconds for the wait-for-reboot step.
-    #[schemars(range(min = 1))]
+    #[schemars(extend("minimum" = 1))]
     #[schemars(extend("default" = 1800))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller_windows_reboot_timeout: Option<i32>,
@@ -415,7 +416,7 @@ pub struct ForkliftControllerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mcp_server_lightspeed_set_mcp_gate: Option<BoolString>,
     /// MCP server max response chars, 0 for unlimited.
-    #[schemars(range(min = 0))]
+    #[schemars(extend("minimum" = 0))]
     #[schemars(extend("default" = 0))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mcp_server_max_response_chars: Option<i32>,
@@ -428,7 +429,7 @@ pub struct ForkliftControllerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mcp_server_read_only: Option<BoolString>,
     /// MCP server verbosity level.
-    #[schemars(range(min = 0))]
+    #[schemars(extend("minimum" = 0))]
     #[schemars(extend("default" = 2))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mcp_server_verbose: Option<i32>,
@@ -586,7 +587,7 @@ pub struct ForkliftControllerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation_image_fqin: Option<String>,
     /// Policy agent search interval in seconds.
-    #[schemars(range(min = 1))]
+    #[schemars(extend("minimum" = 1))]
     #[schemars(extend("default" = 120))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation_policy_agent_search_interval: Option<i32>,
@@ -636,11 +637,11 @@ pub struct ForkliftControllerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub virt_v2v_inspector_extra_args: Option<String>,
     /// Memory (in MB) allocated for the virt-v2v conversion appliance.
-    #[schemars(range(min = 1))]
+    #[schemars(extend("minimum" = 1))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub virt_v2v_memsize: Option<i32>,
     /// Number of virtual CPUs for the virt-v2v conversion appliance.
-    #[schemars(range(min = 1))]
+    #[schemars(extend("minimum" = 1))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub virt_v2v_smp: Option<i32>,
     /// ConfigMap name for vSphere OS mappings.

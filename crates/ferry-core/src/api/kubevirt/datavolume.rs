@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
     group = "cdi.kubevirt.io",
     version = "v1beta1",
     kind = "DataVolume",
+    doc = "A CDI DataVolume (the subset ferry writes).",
     plural = "datavolumes",
     namespaced,
     status = "DataVolumeStatus"

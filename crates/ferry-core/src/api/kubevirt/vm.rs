@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
     group = "kubevirt.io",
     version = "v1",
     kind = "VirtualMachine",
+    doc = "A KubeVirt virtual machine (the subset ferry writes).",
     plural = "virtualmachines",
     namespaced,
     status = "VirtualMachineStatus"

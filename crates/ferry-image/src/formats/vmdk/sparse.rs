@@ -163,8 +163,16 @@ impl SparseExtent {
         let map = if header.compressed() && header.gd_offset == GD_AT_END {
             match stream::footer(storage.as_ref())? {
                 Some(footer) if footer.gd_offset != GD_AT_END => {
-                    header.gd_offset = footer.gd_offset;
-                    load_tables(storage.as_ref(), &header)?
+                    let mut h = header.clone();
+                    h.gd_offset = footer.gd_offset;
+                    // A footer whose directory is unusable: walk the markers.
+                    match load_tables(storage.as_ref(), &h) {
+                        Ok(m) => {
+                            header.gd_offset = footer.gd_offset;
+                            m
+                        }
+                        Err(_) => stream::scan(storage.as_ref(), &header)?,
+                    }
                 }
                 _ => stream::scan(storage.as_ref(), &header)?,
             }
@@ -273,11 +281,6 @@ fn load_tables(storage: &dyn Storage, h: &SparseHeader) -> Result<GrainMap> {
                 "grain table {t} at sector {sector} overlaps the grain directory"
             )));
         }
-        if (seen.len() as u64 + 1) * u64::from(h.gtes_per_gt) > MAX_TABLE_ENTRIES {
-            return Err(limit_error(
-                (seen.len() as u64 + 1) * u64::from(h.gtes_per_gt),
-            ));
-        }
         seen.push((off, t));
     }
     seen.sort_unstable();
@@ -289,7 +292,9 @@ fn load_tables(storage: &dyn Storage, h: &SparseHeader) -> Result<GrainMap> {
             )));
         }
     }
-    // Read runs of adjacent tables with one call each (up to 1 MiB).
+    // Read runs of adjacent tables with one call each (up to 1 MiB). Tables
+    // do not overlap and lie inside the file, so this reads the file at most
+    // once; only tables with entries count against MAX_TABLE_ENTRIES.
     let mut buf = Vec::new();
     let mut i = 0;
     while i < seen.len() {
