@@ -23,7 +23,13 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { max_vm_inflight: 20, filesystem_overhead: 10, block_overhead: 0, copy_workers: 0, verify: true }
+        Self {
+            max_vm_inflight: 20,
+            filesystem_overhead: 10,
+            block_overhead: 0,
+            copy_workers: 0,
+            verify: true,
+        }
     }
 }
 
@@ -52,14 +58,28 @@ pub struct Context {
 
 impl std::fmt::Debug for Context {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Context").field("destination", &self.destination.kind()).field("settings", &self.settings).finish()
+        f.debug_struct("Context")
+            .field("destination", &self.destination.kind())
+            .field("settings", &self.settings)
+            .finish()
     }
 }
 
 impl Context {
     /// A context; `runs` starts empty.
-    pub fn new(client: kube::Client, inventory: Inventory, destination: Arc<dyn Destination>, settings: Settings) -> Arc<Self> {
-        Arc::new(Self { client, inventory, destination, settings, runs: Mutex::new(HashMap::new()) })
+    pub fn new(
+        client: kube::Client,
+        inventory: Inventory,
+        destination: Arc<dyn Destination>,
+        settings: Settings,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            client,
+            inventory,
+            destination,
+            settings,
+            runs: Mutex::new(HashMap::new()),
+        })
     }
 }
 

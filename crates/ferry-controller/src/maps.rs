@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use ferry_core::api::condition::types as cnd;
 use ferry_core::api::mapping::NetworkDestinationType;
-use ferry_core::api::{Category, Condition, Conditions, MapStatus, NetworkMap, ProviderPair, Ref, StorageMap};
+use ferry_core::api::{
+    Category, Condition, Conditions, MapStatus, NetworkMap, ProviderPair, Ref, StorageMap,
+};
 use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
 
@@ -31,7 +33,12 @@ pub mod types {
 
 /// Check the provider pair; returns the source provider's inventory UID when
 /// it is ready.
-async fn check_providers(ctx: &Context, ns: &str, pair: &ProviderPair, conds: &mut Conditions) -> Option<String> {
+async fn check_providers(
+    ctx: &Context,
+    ns: &str,
+    pair: &ProviderPair,
+    conds: &mut Conditions,
+) -> Option<String> {
     let source = lookup::provider(ctx, ns, &pair.source).await;
     let destination = lookup::provider(ctx, ns, &pair.destination).await;
     if destination.is_none() {
@@ -54,7 +61,10 @@ async fn check_providers(ctx: &Context, ns: &str, pair: &ProviderPair, conds: &m
             conds.set(
                 Condition::new(types::PROVIDER_NOT_READY, Category::Critical)
                     .reason("NotReady")
-                    .message(format!("The source provider {} is not ready.", p.name_any())),
+                    .message(format!(
+                        "The source provider {} is not ready.",
+                        p.name_any()
+                    )),
             );
             None
         }
@@ -64,7 +74,11 @@ async fn check_providers(ctx: &Context, ns: &str, pair: &ProviderPair, conds: &m
 
 fn finish(conds: &mut Conditions) {
     if !conds.has_blocker() {
-        conds.set(Condition::new(cnd::READY, Category::Required).reason("Completed").message("The map is ready."));
+        conds.set(
+            Condition::new(cnd::READY, Category::Required)
+                .reason("Completed")
+                .message("The map is ready."),
+        );
     }
 }
 
@@ -78,18 +92,26 @@ pub async fn reconcile_network(map: Arc<NetworkMap>, ctx: Arc<Context>) -> Resul
     let mut status: MapStatus = map.status.clone().unwrap_or_default();
     status.conditions.begin_staging();
     status.references.clear();
-    if let Some(uid) = check_providers(&ctx, &ns, &map.spec.provider, &mut status.conditions).await {
+    if let Some(uid) = check_providers(&ctx, &ns, &map.spec.provider, &mut status.conditions).await
+    {
         let mut bad_source = Vec::new();
         let mut bad_dest = Vec::new();
         for (i, pair) in map.spec.map.iter().enumerate() {
             let r = pair.source.as_ref();
             match lookup::find(&ctx, &uid, "networks", &r)? {
-                Some(found) => status.references.push(Ref { id: Some(found.resource.id.clone()), ..Ref::default() }),
+                Some(found) => status.references.push(Ref {
+                    id: Some(found.resource.id.clone()),
+                    ..Ref::default()
+                }),
                 None => bad_source.push(format!("spec.map[{i}].source {}", r.display())),
             }
             let d = &pair.destination;
-            if d.type_ == NetworkDestinationType::Multus && d.name.as_deref().unwrap_or("").is_empty() {
-                bad_dest.push(format!("spec.map[{i}].destination: multus needs a NetworkAttachmentDefinition name"));
+            if d.type_ == NetworkDestinationType::Multus
+                && d.name.as_deref().unwrap_or("").is_empty()
+            {
+                bad_dest.push(format!(
+                    "spec.map[{i}].destination: multus needs a NetworkAttachmentDefinition name"
+                ));
             }
         }
         let conds = &mut status.conditions;
@@ -114,7 +136,12 @@ pub async fn reconcile_network(map: Arc<NetworkMap>, ctx: Arc<Context>) -> Resul
     status.conditions.end_staging();
     status.observed_generation = map.metadata.generation;
     if map.status.as_ref() != Some(&status) {
-        patch_status(&Api::<NetworkMap>::namespaced(ctx.client.clone(), &ns), &map.name_any(), &status).await?;
+        patch_status(
+            &Api::<NetworkMap>::namespaced(ctx.client.clone(), &ns),
+            &map.name_any(),
+            &status,
+        )
+        .await?;
     }
     Ok(requeue(&status.conditions))
 }
@@ -125,12 +152,16 @@ pub async fn reconcile_storage(map: Arc<StorageMap>, ctx: Arc<Context>) -> Resul
     let mut status: MapStatus = map.status.clone().unwrap_or_default();
     status.conditions.begin_staging();
     status.references.clear();
-    if let Some(uid) = check_providers(&ctx, &ns, &map.spec.provider, &mut status.conditions).await {
+    if let Some(uid) = check_providers(&ctx, &ns, &map.spec.provider, &mut status.conditions).await
+    {
         let mut bad_source = Vec::new();
         let mut bad_dest = Vec::new();
         for (i, pair) in map.spec.map.iter().enumerate() {
             match lookup::find(&ctx, &uid, "storages", &pair.source)? {
-                Some(found) => status.references.push(Ref { id: Some(found.resource.id.clone()), ..Ref::default() }),
+                Some(found) => status.references.push(Ref {
+                    id: Some(found.resource.id.clone()),
+                    ..Ref::default()
+                }),
                 None => bad_source.push(format!("spec.map[{i}].source {}", pair.source.display())),
             }
             if pair.destination.storage_class.is_empty() {
@@ -159,7 +190,12 @@ pub async fn reconcile_storage(map: Arc<StorageMap>, ctx: Arc<Context>) -> Resul
     status.conditions.end_staging();
     status.observed_generation = map.metadata.generation;
     if map.status.as_ref() != Some(&status) {
-        patch_status(&Api::<StorageMap>::namespaced(ctx.client.clone(), &ns), &map.name_any(), &status).await?;
+        patch_status(
+            &Api::<StorageMap>::namespaced(ctx.client.clone(), &ns),
+            &map.name_any(),
+            &status,
+        )
+        .await?;
     }
     Ok(requeue(&status.conditions))
 }

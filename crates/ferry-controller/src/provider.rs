@@ -12,7 +12,7 @@ use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
 
 use crate::context::Context;
-use crate::error::{chain, Result};
+use crate::error::{Result, chain};
 use crate::status::patch_status;
 
 /// Condition types of the Provider (reference §1).
@@ -54,10 +54,26 @@ fn assess(provider: &Provider, ctx: &Context, status: &mut ProviderStatus) -> Ac
     match spec.type_ {
         ProviderType::OpenShift if url.is_empty() => {
             // The local cluster (the `host` provider): always reachable here.
-            conds.set(Condition::new(cnd::VALIDATED, Category::Required).reason("Completed").message("Validation has been completed."));
-            conds.set(Condition::new(types::CONNECTION_TEST_SUCCEEDED, Category::Required).reason("Tested").message("Connection test, succeeded."));
-            conds.set(Condition::new(types::INVENTORY_CREATED, Category::Required).reason("Completed").message("The inventory has been loaded."));
-            conds.set(Condition::new(cnd::READY, Category::Required).reason("Completed").message("The provider is ready."));
+            conds.set(
+                Condition::new(cnd::VALIDATED, Category::Required)
+                    .reason("Completed")
+                    .message("Validation has been completed."),
+            );
+            conds.set(
+                Condition::new(types::CONNECTION_TEST_SUCCEEDED, Category::Required)
+                    .reason("Tested")
+                    .message("Connection test, succeeded."),
+            );
+            conds.set(
+                Condition::new(types::INVENTORY_CREATED, Category::Required)
+                    .reason("Completed")
+                    .message("The inventory has been loaded."),
+            );
+            conds.set(
+                Condition::new(cnd::READY, Category::Required)
+                    .reason("Completed")
+                    .message("The provider is ready."),
+            );
             settle(status, "Ready");
             return Action::requeue(Duration::from_secs(300));
         }
@@ -81,11 +97,19 @@ fn assess(provider: &Provider, ctx: &Context, status: &mut ProviderStatus) -> Ac
         settle(status, "ValidationFailed");
         return Action::requeue(Duration::from_secs(300));
     }
-    conds.set(Condition::new(cnd::VALIDATED, Category::Required).reason("Completed").message("Validation has been completed."));
+    conds.set(
+        Condition::new(cnd::VALIDATED, Category::Required)
+            .reason("Completed")
+            .message("Validation has been completed."),
+    );
 
     let uid = provider.uid().unwrap_or_default();
     if let Err(err) = ensure_registered(provider, ctx, &uid, &url) {
-        conds.set(Condition::new(types::CONNECTION_TEST_FAILED, Category::Critical).reason("Tested").message(err));
+        conds.set(
+            Condition::new(types::CONNECTION_TEST_FAILED, Category::Critical)
+                .reason("Tested")
+                .message(err),
+        );
         settle(status, "ConnectionFailed");
         return Action::requeue(Duration::from_secs(30));
     }
@@ -95,28 +119,57 @@ fn assess(provider: &Provider, ctx: &Context, status: &mut ProviderStatus) -> Ac
     };
     if let Some(failure) = &state.failure {
         let kind = failure.reason.condition_type();
-        conds.set(Condition::new(kind, Category::Critical).reason("Tested").message(failure.message.clone()));
+        conds.set(
+            Condition::new(kind, Category::Critical)
+                .reason("Tested")
+                .message(failure.message.clone()),
+        );
         settle(status, "ConnectionFailed");
         return Action::requeue(Duration::from_secs(10));
     }
     if !state.inventory_created {
-        conds.set(Condition::new(types::LOAD_INVENTORY, Category::Advisory).reason("Started").message("Loading the inventory."));
+        conds.set(
+            Condition::new(types::LOAD_INVENTORY, Category::Advisory)
+                .reason("Started")
+                .message("Loading the inventory."),
+        );
         settle(status, "Staging");
         return Action::requeue(Duration::from_millis(500));
     }
-    conds.set(Condition::new(types::CONNECTION_TEST_SUCCEEDED, Category::Required).reason("Tested").message("Connection test, succeeded."));
-    conds.set(Condition::new(types::INVENTORY_CREATED, Category::Required).reason("Completed").message("The inventory has been loaded."));
+    conds.set(
+        Condition::new(types::CONNECTION_TEST_SUCCEEDED, Category::Required)
+            .reason("Tested")
+            .message("Connection test, succeeded."),
+    );
+    conds.set(
+        Condition::new(types::INVENTORY_CREATED, Category::Required)
+            .reason("Completed")
+            .message("The inventory has been loaded."),
+    );
     if let Some(err) = &state.validation_error {
-        conds.set(Condition::new(types::INVENTORY_ERROR, Category::Warn).reason("ValidationFailed").message(err.clone()));
+        conds.set(
+            Condition::new(types::INVENTORY_ERROR, Category::Warn)
+                .reason("ValidationFailed")
+                .message(err.clone()),
+        );
     }
-    conds.set(Condition::new(cnd::READY, Category::Required).reason("Completed").message("The provider is ready."));
+    conds.set(
+        Condition::new(cnd::READY, Category::Required)
+            .reason("Completed")
+            .message("The provider is ready."),
+    );
     settle(status, "Ready");
     Action::requeue(Duration::from_secs(60))
 }
 
 /// Register the provider with the inventory (or re-register when its URL
 /// changed). Errors are user-facing messages.
-fn ensure_registered(provider: &Provider, ctx: &Context, uid: &str, url: &str) -> std::result::Result<(), String> {
+fn ensure_registered(
+    provider: &Provider,
+    ctx: &Context,
+    uid: &str,
+    url: &str,
+) -> std::result::Result<(), String> {
     if let Some(info) = ctx.inventory.provider_info(uid) {
         if info.url == url {
             return Ok(());
@@ -132,7 +185,9 @@ fn ensure_registered(provider: &Provider, ctx: &Context, uid: &str, url: &str) -
         object: serde_json::to_value(provider).unwrap_or(serde_json::Value::Null),
     };
     let collector = ferry_inventory::collector_for(&info).map_err(|e| chain(&e))?;
-    ctx.inventory.add_provider(info, collector).map_err(|e| chain(&e))
+    ctx.inventory
+        .add_provider(info, collector)
+        .map_err(|e| chain(&e))
 }
 
 /// Forget a deleted provider's inventory.

@@ -1,9 +1,9 @@
 //! Writing status: a JSON merge patch of `status` through the status
 //! subresource, so spec edits by users never race with it.
-use kube::api::{Api, Patch, PatchParams};
 use kube::Resource;
-use serde::de::DeserializeOwned;
+use kube::api::{Api, Patch, PatchParams};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
 
@@ -19,6 +19,9 @@ where
     let body = serde_json::json!({ "status": status });
     api.patch_status(name, &PatchParams::apply(MANAGER), &Patch::Merge(&body))
         .await
-        .map_err(|source| Error::Api { context: format!("cannot update the status of {}/{name}", K::kind(&())), source })?;
+        .map_err(|source| Error::Api {
+            context: format!("cannot update the status of {}/{name}", K::kind(&())),
+            source,
+        })?;
     Ok(())
 }

@@ -18,7 +18,9 @@ pub struct LocalDestination {
 impl LocalDestination {
     /// A destination rooted at `data_dir` (created on first use).
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        Self { root: data_dir.into() }
+        Self {
+            root: data_dir.into(),
+        }
     }
 
     /// The directory holding the volumes of `namespace`.
@@ -41,7 +43,9 @@ impl LocalDestination {
 fn check_component(what: &str, name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 253
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
         && !name.starts_with('.')
         && !name.contains("..");
     if ok {
@@ -96,17 +100,29 @@ impl Destination for LocalDestination {
                 )));
             }
             Err(_) => {
-                let file = fs::File::create(&path).map_err(io(format!("cannot create volume {}", path.display())))?;
-                file.set_len(req.capacity)
-                    .map_err(io(format!("cannot size volume {} to {} bytes", path.display(), req.capacity)))?;
+                let file = fs::File::create(&path)
+                    .map_err(io(format!("cannot create volume {}", path.display())))?;
+                file.set_len(req.capacity).map_err(io(format!(
+                    "cannot size volume {} to {} bytes",
+                    path.display(),
+                    req.capacity
+                )))?;
             }
         }
-        Ok(Volume { namespace: req.namespace.clone(), name: req.name.clone(), path, capacity: req.capacity })
+        Ok(Volume {
+            namespace: req.namespace.clone(),
+            name: req.name.clone(),
+            path,
+            capacity: req.capacity,
+        })
     }
 
     fn open_volume(&self, volume: &Volume) -> Result<Arc<dyn Storage>> {
         let storage = FileStorage::open_rw(&volume.path).map_err(|source| Error::Image {
-            context: format!("cannot open volume {}/{} for writing", volume.namespace, volume.name),
+            context: format!(
+                "cannot open volume {}/{} for writing",
+                volume.namespace, volume.name
+            ),
             source,
         })?;
         Ok(Arc::new(storage))
@@ -120,13 +136,18 @@ impl Destination for LocalDestination {
 
     fn mark_ready(&self, volume: &Volume, checksum: Option<&str>) -> Result<()> {
         let marker = ready_path(&volume.path);
-        let text = format!("capacity={}\nchecksum={}\n", volume.capacity, checksum.unwrap_or(""));
+        let text = format!(
+            "capacity={}\nchecksum={}\n",
+            volume.capacity,
+            checksum.unwrap_or("")
+        );
         let tmp = marker.with_extension("ready.tmp");
         fs::write(&tmp, text).map_err(io(format!("cannot write {}", tmp.display())))?;
         fs::rename(&tmp, &marker).map_err(io(format!("cannot write {}", marker.display())))?;
         let journal = self.journal_path(volume);
         if journal.exists() {
-            fs::remove_file(&journal).map_err(io(format!("cannot remove {}", journal.display())))?;
+            fs::remove_file(&journal)
+                .map_err(io(format!("cannot remove {}", journal.display())))?;
         }
         Ok(())
     }
@@ -136,7 +157,11 @@ impl Destination for LocalDestination {
     }
 
     fn delete_volume(&self, volume: &Volume) -> Result<()> {
-        for path in [volume.path.clone(), ready_path(&volume.path), self.journal_path(volume)] {
+        for path in [
+            volume.path.clone(),
+            ready_path(&volume.path),
+            self.journal_path(volume),
+        ] {
             match fs::remove_file(&path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -165,7 +190,11 @@ mod tests {
     use super::*;
 
     fn req(name: &str, capacity: u64) -> VolumeRequest {
-        VolumeRequest { namespace: "demo".into(), name: name.into(), capacity }
+        VolumeRequest {
+            namespace: "demo".into(),
+            name: name.into(),
+            capacity,
+        }
     }
 
     #[test]
@@ -189,7 +218,10 @@ mod tests {
         assert!(!dest.is_ready(&v));
         dest.mark_ready(&v, Some("abc")).unwrap();
         assert!(dest.is_ready(&v));
-        assert!(!dest.journal_path(&v).exists(), "journal removed once ready");
+        assert!(
+            !dest.journal_path(&v).exists(),
+            "journal removed once ready"
+        );
         dest.delete_volume(&v).unwrap();
         assert!(!v.path.exists());
         assert!(!dest.is_ready(&v));
@@ -200,8 +232,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let dest = LocalDestination::new(dir.path());
         for bad in ["../x", "a/b", "", "UPPER", ".hidden"] {
-            assert!(dest.create_volume(&req(bad, 1)).is_err(), "{bad:?} accepted");
-            assert!(dest.write_manifest("demo", "vm", bad, "x").is_err(), "{bad:?} accepted");
+            assert!(
+                dest.create_volume(&req(bad, 1)).is_err(),
+                "{bad:?} accepted"
+            );
+            assert!(
+                dest.write_manifest("demo", "vm", bad, "x").is_err(),
+                "{bad:?} accepted"
+            );
         }
     }
 }

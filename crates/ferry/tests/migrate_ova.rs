@@ -19,7 +19,11 @@ fn shared(rel: &str) -> Option<PathBuf> {
     if p.is_file() {
         return Some(p);
     }
-    assert!(!ferry_testutil::peers_required(), "{} is missing (../shared beside the checkout)", p.display());
+    assert!(
+        !ferry_testutil::peers_required(),
+        "{} is missing (../shared beside the checkout)",
+        p.display()
+    );
     eprintln!("skipping schema checks: {} is missing", p.display());
     None
 }
@@ -30,8 +34,16 @@ fn sample(plan_vms: &str) -> Option<tempfile::TempDir> {
         peer(tool)?;
     }
     let work = ferry_testutil::tempdir();
-    let out = run_output(Command::new("bash").arg(repo().join("examples/ova/build.sh")).arg(work.path().join("sample")));
-    assert!(out.status.success(), "build.sh failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = run_output(
+        Command::new("bash")
+            .arg(repo().join("examples/ova/build.sh"))
+            .arg(work.path().join("sample")),
+    );
+    assert!(
+        out.status.success(),
+        "build.sh failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let template = std::fs::read_to_string(repo().join("examples/ova/migration.yaml.in")).unwrap();
     let appliances = work.path().join("sample/appliances");
     let mut text = template.replace("@APPLIANCES@", &appliances.display().to_string());
@@ -46,7 +58,12 @@ fn sample(plan_vms: &str) -> Option<tempfile::TempDir> {
 
 fn ferry(work: &Path, extra: &[&str]) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferry"));
-    cmd.arg("migrate").arg("-f").arg(work.join("migration.yaml")).arg("--data-dir").arg(work.join("data")).args(extra);
+    cmd.arg("migrate")
+        .arg("-f")
+        .arg(work.join("migration.yaml"))
+        .arg("--data-dir")
+        .arg(work.join("data"))
+        .args(extra);
     run_output(&mut cmd)
 }
 
@@ -66,13 +83,22 @@ fn migrate_sample_ovas_end_to_end() {
     let out = ferry(work, &["-o", "json"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "ferry migrate failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "ferry migrate failed:\n{stdout}\n{stderr}"
+    );
     let summary: Vec<Value> = serde_json::from_str(&stdout).unwrap();
     assert_eq!(summary.len(), 4, "{stdout}");
-    assert!(summary.iter().all(|r| r["result"] == "Succeeded"), "{stdout}");
+    assert!(
+        summary.iter().all(|r| r["result"] == "Succeeded"),
+        "{stdout}"
+    );
 
     // The invalid source name was sanitised.
-    let targets: Vec<&str> = summary.iter().map(|r| r["target"].as_str().unwrap()).collect();
+    let targets: Vec<&str> = summary
+        .iter()
+        .map(|r| r["target"].as_str().unwrap())
+        .collect();
     assert!(targets.contains(&"concern-vm-01"), "{targets:?}");
 
     // Every disk identical to its source.
@@ -88,31 +114,53 @@ fn migrate_sample_ovas_end_to_end() {
             let ann = &dv["metadata"]["annotations"];
             let image = PathBuf::from(ann["ferry.konveyor.io/image-file"].as_str().unwrap());
             let source = ann["forklift.konveyor.io/disk-source"].as_str().unwrap();
-            let disk = Path::new(source).file_stem().unwrap().to_string_lossy().to_string();
+            let disk = Path::new(source)
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
             let reference = work.join("sample/reference").join(format!("{disk}.raw"));
-            assert!(images_identical(&reference, &image), "{} differs from {}", image.display(), reference.display());
+            assert!(
+                images_identical(&reference, &image),
+                "{} differs from {}",
+                image.display(),
+                reference.display()
+            );
             compared += 1;
         }
     }
-    assert_eq!(compared, 5, "two-disk-bios has 2 disks, the other three 1 each");
+    assert_eq!(
+        compared, 5,
+        "two-disk-bios has 2 disks, the other three 1 each"
+    );
 
     // The VM carries the source's MACs, CPU topology, memory and firmware.
     let vm = yaml(&manifests(work, "two-disk-bios").join("virtualmachine.yaml"));
     let domain = &vm["spec"]["template"]["spec"]["domain"];
-    let macs: Vec<&str> = domain["devices"]["interfaces"].as_array().unwrap().iter().map(|i| i["macAddress"].as_str().unwrap()).collect();
+    let macs: Vec<&str> = domain["devices"]["interfaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["macAddress"].as_str().unwrap())
+        .collect();
     assert_eq!(macs, ["00:50:56:a1:00:01", "00:50:56:a1:00:02"]);
     assert_eq!(domain["cpu"]["sockets"], 2);
     assert_eq!(domain["cpu"]["cores"], 1);
     assert_eq!(domain["memory"]["guest"], "2048Mi");
     assert!(domain["firmware"]["bootloader"]["bios"].is_object());
-    let nets = vm["spec"]["template"]["spec"]["networks"].as_array().unwrap();
+    let nets = vm["spec"]["template"]["spec"]["networks"]
+        .as_array()
+        .unwrap();
     assert!(nets[0]["pod"].is_object());
     assert_eq!(nets[1]["multus"]["networkName"], "demo-vms/storage-net");
     assert_eq!(vm["spec"]["runStrategy"], "Halted");
     let efi = yaml(&manifests(work, "efi-vm").join("virtualmachine.yaml"));
     assert!(efi["spec"]["template"]["spec"]["domain"]["firmware"]["bootloader"]["efi"].is_object());
     assert_eq!(efi["spec"]["runStrategy"], "Always", "targetPowerState: on");
-    assert_eq!(efi["spec"]["template"]["spec"]["domain"]["cpu"]["sockets"], 2);
+    assert_eq!(
+        efi["spec"]["template"]["spec"]["domain"]["cpu"]["sockets"],
+        2
+    );
     assert_eq!(efi["spec"]["template"]["spec"]["domain"]["cpu"]["cores"], 2);
 
     // Output that a real cluster accepts.
@@ -120,8 +168,15 @@ fn migrate_sample_ovas_end_to_end() {
         let doc: Value = serde_json::from_str(&std::fs::read_to_string(kv).unwrap()).unwrap();
         let schemas = ferry_core::openapi::Schemas::swagger(&doc);
         for t in &targets {
-            let report = schemas.validate_definition("v1.VirtualMachine", &yaml(&manifests(work, t).join("virtualmachine.yaml")));
-            assert!(report.strict_errors().is_empty(), "{t}: {:?}", report.strict_errors());
+            let report = schemas.validate_definition(
+                "v1.VirtualMachine",
+                &yaml(&manifests(work, t).join("virtualmachine.yaml")),
+            );
+            assert!(
+                report.strict_errors().is_empty(),
+                "{t}: {:?}",
+                report.strict_errors()
+            );
         }
     }
     if let Some(cdi) = shared("reference/schemas/kubevirt/cdi-swagger.json") {
@@ -129,26 +184,53 @@ fn migrate_sample_ovas_end_to_end() {
         let schemas = ferry_core::openapi::Schemas::swagger(&doc);
         let dv = yaml(&manifests(work, "efi-vm").join("datavolume-ova-demo-efi-vm-disk-0.yaml"));
         let report = schemas.validate_definition("v1beta1.DataVolume", &dv);
-        assert!(report.strict_errors().is_empty(), "{:?}", report.strict_errors());
+        assert!(
+            report.strict_errors().is_empty(),
+            "{:?}",
+            report.strict_errors()
+        );
     }
 
     // A second run with the same data dir finds the migration finished and
     // copies nothing again.
     let again = ferry(work, &["-o", "json"]);
-    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
 }
 
 #[test]
 #[ignore = "issue 5 is open: in the embedded run the sample Plan has not become Ready yet (see the issue note); run with --ignored while fixing it"]
 fn corrupt_ova_is_a_clear_failure_and_touches_nothing_outside() {
-    let Some(work) = sample("  vms:\n    - name: bad-checksum\n") else { return };
+    let Some(work) = sample("  vms:\n    - name: bad-checksum\n") else {
+        return;
+    };
     let work = work.path();
     // Point the provider at the corrupt packages.
-    let text = std::fs::read_to_string(work.join("migration.yaml")).unwrap().replace("sample/appliances", "sample/corrupt");
+    let text = std::fs::read_to_string(work.join("migration.yaml"))
+        .unwrap()
+        .replace("sample/appliances", "sample/corrupt");
     std::fs::write(work.join("migration.yaml"), text).unwrap();
     let out = ferry(work, &["--timeout", "120"]);
-    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(!out.status.success(), "a VM with a bad manifest checksum must not migrate:\n{all}");
-    assert!(all.contains("VMCriticalConcerns") || all.contains("critical"), "{all}");
-    assert!(!work.join("data/local/volumes").exists() || std::fs::read_dir(work.join("data/local/volumes/demo-vms")).map(|d| d.count() == 0).unwrap_or(true));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.status.success(),
+        "a VM with a bad manifest checksum must not migrate:\n{all}"
+    );
+    assert!(
+        all.contains("VMCriticalConcerns") || all.contains("critical"),
+        "{all}"
+    );
+    assert!(
+        !work.join("data/local/volumes").exists()
+            || std::fs::read_dir(work.join("data/local/volumes/demo-vms"))
+                .map(|d| d.count() == 0)
+                .unwrap_or(true)
+    );
 }

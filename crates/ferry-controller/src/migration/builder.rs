@@ -5,19 +5,23 @@
 //! and e1000e NICs, like Forklift's raw-copy mode.
 use std::collections::BTreeMap;
 
-use ferry_core::api::kubevirt::datavolume::{DataVolume, DataVolumeSource, DataVolumeSpec, SourceUpload, StorageSpec};
+use ferry_core::api::kubevirt::datavolume::{
+    DataVolume, DataVolumeSource, DataVolumeSpec, SourceUpload, StorageSpec,
+};
 use ferry_core::api::kubevirt::vm::{
-    Bios, Bootloader, Cpu, DataVolumeVolumeSource, Devices, Disk, DiskBus, DiskTarget, DomainSpec, Efi, Empty, Firmware,
-    Interface, Memory, MultusNetwork, Network, PodNetwork, RunStrategy, VirtualMachine, VirtualMachineSpec, VmiSpec,
-    VmiTemplateSpec, Volume,
+    Bios, Bootloader, Cpu, DataVolumeVolumeSource, Devices, Disk, DiskBus, DiskTarget, DomainSpec,
+    Efi, Empty, Firmware, Interface, Memory, MultusNetwork, Network, PodNetwork, RunStrategy,
+    VirtualMachine, VirtualMachineSpec, VmiSpec, VmiTemplateSpec, Volume,
 };
 use ferry_core::api::mapping::NetworkDestinationType;
 use ferry_core::api::{NetworkMap, Plan, PlanVm, StorageMap, TargetPowerState};
-use ferry_core::template::{resolve_template, Template, TemplateData, TemplateKind, TemplateSources};
+use ferry_core::template::{
+    Template, TemplateData, TemplateKind, TemplateSources, resolve_template,
+};
+use ferry_ovf::Vm as OvaVm;
 use k8s_openapi::api::core::v1::VolumeResourceRequirements;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use ferry_ovf::Vm as OvaVm;
 
 use crate::error::{Error, Result};
 
@@ -80,11 +84,22 @@ pub struct BuildInputs<'a> {
     pub image_file: &'a dyn Fn(&str) -> Option<String>,
 }
 
-fn render(kind: TemplateKind, vm_tpl: Option<&str>, plan_tpl: Option<&str>, data: &TemplateData) -> Result<String> {
-    let sources = TemplateSources { vm: vm_tpl, plan: plan_tpl, ..TemplateSources::default() };
+fn render(
+    kind: TemplateKind,
+    vm_tpl: Option<&str>,
+    plan_tpl: Option<&str>,
+    data: &TemplateData,
+) -> Result<String> {
+    let sources = TemplateSources {
+        vm: vm_tpl,
+        plan: plan_tpl,
+        ..TemplateSources::default()
+    };
     let (source, _) = resolve_template(kind, sources, None);
-    let tpl = Template::parse(kind, source).map_err(|e| Error::Invalid(format!("{}: {e}", kind.field())))?;
-    tpl.render_name(&data.clone()).map_err(|e| Error::Invalid(format!("{}: {e}", kind.field())))
+    let tpl = Template::parse(kind, source)
+        .map_err(|e| Error::Invalid(format!("{}: {e}", kind.field())))?;
+    tpl.render_name(&data.clone())
+        .map_err(|e| Error::Invalid(format!("{}: {e}", kind.field())))
 }
 
 fn labels(plan: &Plan, migration: &str, vm_id: &str) -> BTreeMap<String, String> {
@@ -92,7 +107,14 @@ fn labels(plan: &Plan, migration: &str, vm_id: &str) -> BTreeMap<String, String>
     l.insert("app".into(), "forklift".into());
     l.insert("plan".into(), plan.metadata.uid.clone().unwrap_or_default());
     l.insert("migration".into(), migration.into());
-    l.insert("vmID".into(), vm_id.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).take(63).collect());
+    l.insert(
+        "vmID".into(),
+        vm_id
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .take(63)
+            .collect(),
+    );
     l
 }
 
@@ -102,10 +124,16 @@ pub fn build(inp: &BuildInputs<'_>) -> Result<Built> {
     let ns = plan.spec.target_namespace.clone();
     let plan_name = plan.metadata.name.clone().unwrap_or_default();
     let storage = inp.storage_map.spec.map.first().ok_or_else(|| {
-        Error::Invalid(format!("StorageMap {} has no entries", inp.storage_map.metadata.name.clone().unwrap_or_default()))
+        Error::Invalid(format!(
+            "StorageMap {} has no entries",
+            inp.storage_map.metadata.name.clone().unwrap_or_default()
+        ))
     })?;
     let dest = &storage.destination;
-    let block = dest.volume_mode.as_ref().is_some_and(|m| format!("{m:?}") == "Block");
+    let block = dest
+        .volume_mode
+        .as_ref()
+        .is_some_and(|m| format!("{m:?}") == "Block");
     let labels = labels(plan, inp.migration, &inp.vm.id);
 
     let mut disks = Vec::new();
@@ -117,16 +145,42 @@ pub fn build(inp: &BuildInputs<'_>) -> Result<Built> {
             .with_str("PlanName", &plan_name)
             .with_int("DiskIndex", i64::try_from(index).unwrap_or(i64::MAX))
             .with_str("VmId", &inp.vm.id);
-        let pvc = render(TemplateKind::PvcName, inp.entry.pvc_name_template.as_deref(), plan.spec.pvc_name_template.as_deref(), &data)?;
-        let vdata = TemplateData::new().with_str("PVCName", &pvc).with_int("VolumeIndex", i64::try_from(index).unwrap_or(i64::MAX));
-        let volume = render(TemplateKind::VolumeName, inp.entry.volume_name_template.as_deref(), plan.spec.volume_name_template.as_deref(), &vdata)?;
+        let pvc = render(
+            TemplateKind::PvcName,
+            inp.entry.pvc_name_template.as_deref(),
+            plan.spec.pvc_name_template.as_deref(),
+            &data,
+        )?;
+        let vdata = TemplateData::new()
+            .with_str("PVCName", &pvc)
+            .with_int("VolumeIndex", i64::try_from(index).unwrap_or(i64::MAX));
+        let volume = render(
+            TemplateKind::VolumeName,
+            inp.entry.volume_name_template.as_deref(),
+            plan.spec.volume_name_template.as_deref(),
+            &vdata,
+        )?;
         let capacity = u64::try_from(d.capacity_bytes)
             .ok()
             .filter(|c| *c > 0)
-            .ok_or_else(|| Error::Invalid(format!("disk {} of VM {} has no valid capacity ({} bytes)", d.file_ref, inp.vm.name, d.capacity_bytes)))?;
-        let mode = if block { ferry_core::sizing::VolumeMode::Block } else { ferry_core::sizing::VolumeMode::Filesystem };
-        let overhead = ferry_core::sizing::Overhead { filesystem_percent: inp.filesystem_overhead, block_bytes: inp.block_overhead };
-        let request = ferry_core::sizing::pvc_size(capacity, mode, overhead).map_err(|e| Error::Invalid(format!("disk {} of VM {}: {e}", d.file_ref, inp.vm.name)))?;
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "disk {} of VM {} has no valid capacity ({} bytes)",
+                    d.file_ref, inp.vm.name, d.capacity_bytes
+                ))
+            })?;
+        let mode = if block {
+            ferry_core::sizing::VolumeMode::Block
+        } else {
+            ferry_core::sizing::VolumeMode::Filesystem
+        };
+        let overhead = ferry_core::sizing::Overhead {
+            filesystem_percent: inp.filesystem_overhead,
+            block_bytes: inp.block_overhead,
+        };
+        let request = ferry_core::sizing::pvc_size(capacity, mode, overhead).map_err(|e| {
+            Error::Invalid(format!("disk {} of VM {}: {e}", d.file_ref, inp.vm.name))
+        })?;
 
         let sep = if d.file_path.ends_with('/') { "" } else { "/" };
         let disk_source = format!("{}{sep}{}", d.file_path, d.name);
@@ -137,16 +191,29 @@ pub fn build(inp: &BuildInputs<'_>) -> Result<Built> {
             ann.insert(ANN_LOCAL_IMAGE.to_owned(), file);
         }
         let mut requests = BTreeMap::new();
-        requests.insert("storage".to_owned(), Quantity(ferry_core::sizing::format_quantity(request)));
+        requests.insert(
+            "storage".to_owned(),
+            Quantity(ferry_core::sizing::format_quantity(request)),
+        );
         let mut dv = DataVolume::new(
             &pvc,
             DataVolumeSpec {
-                source: Some(DataVolumeSource { upload: Some(SourceUpload {}), ..DataVolumeSource::default() }),
+                source: Some(DataVolumeSource {
+                    upload: Some(SourceUpload {}),
+                    ..DataVolumeSource::default()
+                }),
                 storage: Some(StorageSpec {
-                    access_modes: dest.access_mode.as_ref().map(|m| vec![format!("{m:?}")]).unwrap_or_default(),
+                    access_modes: dest
+                        .access_mode
+                        .as_ref()
+                        .map(|m| vec![format!("{m:?}")])
+                        .unwrap_or_default(),
                     volume_mode: dest.volume_mode.as_ref().map(|m| format!("{m:?}")),
                     storage_class_name: Some(dest.storage_class.clone()).filter(|s| !s.is_empty()),
-                    resources: Some(VolumeResourceRequirements { requests: Some(requests), ..Default::default() }),
+                    resources: Some(VolumeResourceRequirements {
+                        requests: Some(requests),
+                        ..Default::default()
+                    }),
                     ..StorageSpec::default()
                 }),
                 ..DataVolumeSpec::default()
@@ -156,23 +223,43 @@ pub fn build(inp: &BuildInputs<'_>) -> Result<Built> {
         dv.metadata.labels = Some(labels.clone());
         dv.metadata.annotations = Some(ann);
         data_volumes.push(dv);
-        disks.push(DiskPlan { index, pvc, volume, file: disk_source, capacity, request });
+        disks.push(DiskPlan {
+            index,
+            pvc,
+            volume,
+            file: disk_source,
+            capacity,
+            request,
+        });
     }
 
     let compat = plan.spec.use_compatibility_mode;
-    let bus = if compat { DiskBus::Sata } else { DiskBus::Virtio };
+    let bus = if compat {
+        DiskBus::Sata
+    } else {
+        DiskBus::Virtio
+    };
     let vm_disks = disks
         .iter()
         .map(|d| Disk {
             name: d.volume.clone(),
-            disk: Some(DiskTarget { bus: Some(bus), ..DiskTarget::default() }),
+            disk: Some(DiskTarget {
+                bus: Some(bus),
+                ..DiskTarget::default()
+            }),
             boot_order: (d.index == 0).then_some(1),
             ..Disk::default()
         })
         .collect();
     let volumes = disks
         .iter()
-        .map(|d| Volume { name: d.volume.clone(), data_volume: Some(DataVolumeVolumeSource { name: d.pvc.clone() }), ..Volume::default() })
+        .map(|d| Volume {
+            name: d.volume.clone(),
+            data_volume: Some(DataVolumeVolumeSource {
+                name: d.pvc.clone(),
+            }),
+            ..Volume::default()
+        })
         .collect();
 
     let (interfaces, networks) = build_networks(inp, compat)?;
@@ -182,14 +269,26 @@ pub fn build(inp: &BuildInputs<'_>) -> Result<Built> {
     let efi = inp.vm.firmware.eq_ignore_ascii_case("efi");
     let firmware = Firmware {
         bootloader: Some(if efi {
-            Bootloader { efi: Some(Efi { secure_boot: Some(inp.vm.secure_boot), ..Efi::default() }), ..Bootloader::default() }
+            Bootloader {
+                efi: Some(Efi {
+                    secure_boot: Some(inp.vm.secure_boot),
+                    ..Efi::default()
+                }),
+                ..Bootloader::default()
+            }
         } else {
-            Bootloader { bios: Some(Bios::default()), ..Bootloader::default() }
+            Bootloader {
+                bios: Some(Bios::default()),
+                ..Bootloader::default()
+            }
         }),
         serial: None,
         uuid: Some(inp.vm.uuid.clone()).filter(|u| !u.is_empty()),
     };
-    let power = inp.entry.target_power_state.or(plan.spec.target_power_state);
+    let power = inp
+        .entry
+        .target_power_state
+        .or(plan.spec.target_power_state);
     // An OVA appliance is powered off: `auto` keeps it off.
     let run_strategy = match power {
         Some(TargetPowerState::On) => RunStrategy::Always,
@@ -200,13 +299,27 @@ pub fn build(inp: &BuildInputs<'_>) -> Result<Built> {
         VirtualMachineSpec {
             run_strategy: Some(run_strategy),
             template: VmiTemplateSpec {
-                metadata: Some(ObjectMeta { labels: Some(labels.clone()), ..ObjectMeta::default() }),
+                metadata: Some(ObjectMeta {
+                    labels: Some(labels.clone()),
+                    ..ObjectMeta::default()
+                }),
                 spec: VmiSpec {
                     domain: DomainSpec {
-                        cpu: Some(Cpu { cores: Some(cores), sockets: Some(sockets), threads: Some(1), ..Cpu::default() }),
-                        memory: Some(Memory { guest: Some(Quantity(format!("{}Mi", inp.vm.memory_mb.max(1)))) }),
+                        cpu: Some(Cpu {
+                            cores: Some(cores),
+                            sockets: Some(sockets),
+                            threads: Some(1),
+                            ..Cpu::default()
+                        }),
+                        memory: Some(Memory {
+                            guest: Some(Quantity(format!("{}Mi", inp.vm.memory_mb.max(1)))),
+                        }),
                         firmware: Some(firmware),
-                        devices: Devices { disks: vm_disks, interfaces, ..Devices::default() },
+                        devices: Devices {
+                            disks: vm_disks,
+                            interfaces,
+                            ..Devices::default()
+                        },
                         ..DomainSpec::default()
                     },
                     networks,
@@ -222,9 +335,16 @@ pub fn build(inp: &BuildInputs<'_>) -> Result<Built> {
     vm.metadata.namespace = Some(ns);
     vm.metadata.labels = Some(labels);
     let mut ann = BTreeMap::new();
-    ann.insert("forklift.konveyor.io/source-vm-name".to_owned(), inp.vm.name.clone());
+    ann.insert(
+        "forklift.konveyor.io/source-vm-name".to_owned(),
+        inp.vm.name.clone(),
+    );
     vm.metadata.annotations = Some(ann);
-    Ok(Built { disks, data_volumes, vm })
+    Ok(Built {
+        disks,
+        data_volumes,
+        vm,
+    })
 }
 
 /// NICs through the NetworkMap: pod → masquerade, multus → bridge,
@@ -239,15 +359,27 @@ fn build_networks(inp: &BuildInputs<'_>, compat: bool) -> Result<(Vec<Interface>
             .spec
             .map
             .iter()
-            .find(|p| p.source.name.as_deref() == Some(nic.network.as_str()) || p.source.id.as_deref() == Some(nic.network.as_str()))
-            .ok_or_else(|| Error::Invalid(format!("NIC {} of VM {} is on network {:?}, which the NetworkMap does not map", nic.name, inp.vm.name, nic.network)))?;
+            .find(|p| {
+                p.source.name.as_deref() == Some(nic.network.as_str())
+                    || p.source.id.as_deref() == Some(nic.network.as_str())
+            })
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "NIC {} of VM {} is on network {:?}, which the NetworkMap does not map",
+                    nic.name, inp.vm.name, nic.network
+                ))
+            })?;
         let dest = &pair.destination;
         if dest.type_ == NetworkDestinationType::Ignored {
             continue;
         }
         let index = networks.len();
         let (type_name, ns, nad) = match dest.type_ {
-            NetworkDestinationType::Multus => ("Multus", dest.namespace.clone().unwrap_or_default(), dest.name.clone().unwrap_or_default()),
+            NetworkDestinationType::Multus => (
+                "Multus",
+                dest.namespace.clone().unwrap_or_default(),
+                dest.name.clone().unwrap_or_default(),
+            ),
             _ => ("Pod", String::new(), String::new()),
         };
         let data = TemplateData::new()
@@ -255,20 +387,59 @@ fn build_networks(inp: &BuildInputs<'_>, compat: bool) -> Result<(Vec<Interface>
             .with_str("NetworkNamespace", &ns)
             .with_str("NetworkType", type_name)
             .with_int("NetworkIndex", i64::try_from(index).unwrap_or(i64::MAX));
-        let name = render(TemplateKind::NetworkName, inp.entry.network_name_template.as_deref(), inp.plan.spec.network_name_template.as_deref(), &data)?;
-        let model = Some(if compat { "e1000e".to_owned() } else { "virtio".to_owned() });
+        let name = render(
+            TemplateKind::NetworkName,
+            inp.entry.network_name_template.as_deref(),
+            inp.plan.spec.network_name_template.as_deref(),
+            &data,
+        )?;
+        let model = Some(if compat {
+            "e1000e".to_owned()
+        } else {
+            "virtio".to_owned()
+        });
         let mac = Some(nic.mac.clone()).filter(|m| !m.is_empty());
         if type_name == "Pod" {
             if pod_used {
-                return Err(Error::Invalid(format!("VM {} has more than one NIC mapped to the pod network", inp.vm.name)));
+                return Err(Error::Invalid(format!(
+                    "VM {} has more than one NIC mapped to the pod network",
+                    inp.vm.name
+                )));
             }
             pod_used = true;
-            interfaces.push(Interface { name: name.clone(), masquerade: Some(Empty {}), mac_address: mac, model, ..Interface::default() });
-            networks.push(Network { name, pod: Some(PodNetwork::default()), ..Network::default() });
+            interfaces.push(Interface {
+                name: name.clone(),
+                masquerade: Some(Empty {}),
+                mac_address: mac,
+                model,
+                ..Interface::default()
+            });
+            networks.push(Network {
+                name,
+                pod: Some(PodNetwork::default()),
+                ..Network::default()
+            });
         } else {
-            let network_name = if ns.is_empty() { nad } else { format!("{ns}/{nad}") };
-            interfaces.push(Interface { name: name.clone(), bridge: Some(Empty {}), mac_address: mac, model, ..Interface::default() });
-            networks.push(Network { name, multus: Some(MultusNetwork { network_name, default: None }), ..Network::default() });
+            let network_name = if ns.is_empty() {
+                nad
+            } else {
+                format!("{ns}/{nad}")
+            };
+            interfaces.push(Interface {
+                name: name.clone(),
+                bridge: Some(Empty {}),
+                mac_address: mac,
+                model,
+                ..Interface::default()
+            });
+            networks.push(Network {
+                name,
+                multus: Some(MultusNetwork {
+                    network_name,
+                    default: None,
+                }),
+                ..Network::default()
+            });
         }
     }
     Ok((interfaces, networks))

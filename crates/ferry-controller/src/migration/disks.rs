@@ -2,8 +2,8 @@
 //! inside the `.ova` (read in place, never extracted) or beside the `.ovf`,
 //! copy with the resume journal, verify, and mark the volume ready.
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use ferry_copy::{CopyOptions, Progress, ResumeOptions};
 use ferry_destination::{Destination, Volume};
@@ -25,7 +25,10 @@ impl DiskSource {
     /// From the inventory disk's `filePath` (an `.ova`, or a folder ending in
     /// `/`) and `name` (the href).
     pub fn new(file_path: &str, href: &str) -> Self {
-        Self { package: PathBuf::from(file_path), href: href.to_owned() }
+        Self {
+            package: PathBuf::from(file_path),
+            href: href.to_owned(),
+        }
     }
 }
 
@@ -45,10 +48,15 @@ pub fn open_source(src: &DiskSource) -> Result<Arc<dyn ferry_image::Image>, Stri
         // The href was checked by the OVF parser; the gate makes sure the
         // resolved file is still inside the package folder.
         let anchor = src.package.join(".ovf-anchor");
-        let path = Gate::default().resolve(&anchor, &src.href, 1).map_err(|e| chain(&e))?;
+        let path = Gate::default()
+            .resolve(&anchor, &src.href, 1)
+            .map_err(|e| chain(&e))?;
         ferry_image::open::open_image(&path, &OpenOptions::default()).map_err(|e| chain(&e))
     } else {
-        let opts = OpenOptions { tar_member: Some(src.href.clone()), ..OpenOptions::default() };
+        let opts = OpenOptions {
+            tar_member: Some(src.href.clone()),
+            ..OpenOptions::default()
+        };
         ferry_image::open::open_image(&src.package, &opts).map_err(|e| chain(&e))
     }
 }
@@ -57,7 +65,10 @@ pub fn open_source(src: &DiskSource) -> Result<Arc<dyn ferry_image::Image>, Stri
 /// package may have changed.
 fn source_identity(src: &DiskSource) -> String {
     let meta = std::fs::metadata(&src.package).ok();
-    let mtime = meta.as_ref().and_then(|m| m.modified().ok()).and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    let mtime = meta
+        .as_ref()
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
     format!(
         "{}#{} size={} mtime={}",
         src.package.display(),
@@ -93,14 +104,20 @@ pub fn copy_disk(
         ));
     }
     let target = dest.open_volume(volume).map_err(|e| chain(&e))?;
-    let target = Cancelable { inner: target, cancel: cancel.clone() };
+    let target = Cancelable {
+        inner: target,
+        cancel: cancel.clone(),
+    };
     let journal = dest.journal_path(volume);
     let fresh = !journal.exists() && volume_is_empty(&volume.path);
     let opts = CopyOptions {
         workers,
         checksum: verify,
         target_is_zero: fresh,
-        resume: Some(ResumeOptions { journal, source_identity: source_identity(src) }),
+        resume: Some(ResumeOptions {
+            journal,
+            source_identity: source_identity(src),
+        }),
         progress: Some(progress),
         ..CopyOptions::default()
     };
@@ -108,9 +125,16 @@ pub fn copy_disk(
         Ok(report) => {
             if verify {
                 let source_sum = report.checksum.clone().unwrap_or_default();
-                let written = ferry_image::open_image(&volume.path, &OpenOptions { format: Some(ferry_image::Format::Raw), ..OpenOptions::default() })
-                    .map_err(|e| chain(&e))?;
-                let target_sum = ferry_copy::checksum_image(written.as_ref(), workers).map_err(|e| chain(&e))?;
+                let written = ferry_image::open_image(
+                    &volume.path,
+                    &OpenOptions {
+                        format: Some(ferry_image::Format::Raw),
+                        ..OpenOptions::default()
+                    },
+                )
+                .map_err(|e| chain(&e))?;
+                let target_sum =
+                    ferry_copy::checksum_image(written.as_ref(), workers).map_err(|e| chain(&e))?;
                 if source_sum != target_sum {
                     return Err(format!(
                         "verification failed for {}/{}: source checksum {source_sum}, target checksum {target_sum}",
@@ -118,11 +142,17 @@ pub fn copy_disk(
                     ));
                 }
             }
-            dest.mark_ready(volume, report.checksum.as_deref()).map_err(|e| chain(&e))?;
+            dest.mark_ready(volume, report.checksum.as_deref())
+                .map_err(|e| chain(&e))?;
             Ok(Outcome::Done)
         }
         Err(_) if cancel.load(Ordering::SeqCst) => Ok(Outcome::Canceled),
-        Err(e) => Err(format!("copying {} from {}: {}", src.href, src.package.display(), chain(&e))),
+        Err(e) => Err(format!(
+            "copying {} from {}: {}",
+            src.href,
+            src.package.display(),
+            chain(&e)
+        )),
     }
 }
 

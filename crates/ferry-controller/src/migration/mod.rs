@@ -8,18 +8,18 @@ pub mod disks;
 mod runner;
 mod vm;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use ferry_core::api::condition::types as cnd;
 use ferry_core::api::{Category, Condition, Migration, Plan};
 use kube::runtime::controller::Action;
-use kube::runtime::finalizer::{finalizer, Event};
+use kube::runtime::finalizer::{Event, finalizer};
 use kube::{Api, ResourceExt};
 
 use crate::context::{Context, Run};
-use crate::error::{api, Error, Result};
+use crate::error::{Error, Result, api};
 use crate::status::patch_status;
 
 /// The finalizer ferry puts on Migrations.
@@ -44,13 +44,17 @@ pub async fn reconcile(migration: Arc<Migration>, ctx: Arc<Context>) -> Result<A
     })
     .await
     .map_err(|e| match e {
-        kube::runtime::finalizer::Error::ApplyFailed(e) | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
+        kube::runtime::finalizer::Error::ApplyFailed(e)
+        | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
         other => Error::Invalid(format!("finalizer: {other}")),
     })
 }
 
 fn is_finished(m: &Migration) -> bool {
-    m.status.as_ref().is_some_and(|s| s.conditions.has_any(&[cnd::SUCCEEDED, cnd::FAILED, cnd::CANCELED]))
+    m.status.as_ref().is_some_and(|s| {
+        s.conditions
+            .has_any(&[cnd::SUCCEEDED, cnd::FAILED, cnd::CANCELED])
+    })
 }
 
 async fn apply(migration: Arc<Migration>, ctx: Arc<Context>) -> Result<Action> {
@@ -58,19 +62,31 @@ async fn apply(migration: Arc<Migration>, ctx: Arc<Context>) -> Result<Action> {
         return Ok(Action::await_change());
     }
     let uid = migration.uid().unwrap_or_default();
-    if let Some(run) = ctx.runs.lock().map_err(|_| Error::Invalid("runs lock poisoned".into()))?.get(&uid) {
+    if let Some(run) = ctx
+        .runs
+        .lock()
+        .map_err(|_| Error::Invalid("runs lock poisoned".into()))?
+        .get(&uid)
+    {
         if !run.task.is_finished() {
             return Ok(Action::requeue(Duration::from_secs(5)));
         }
     }
     let ns = migration.namespace().unwrap_or_default();
     let plan_ref = &migration.spec.plan;
-    let plan_ns = plan_ref.namespace.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| ns.clone());
+    let plan_ns = plan_ref
+        .namespace
+        .clone()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| ns.clone());
     let plan_name = plan_ref.name.clone().unwrap_or_default();
     let plan = if plan_name.is_empty() {
         None
     } else {
-        Api::<Plan>::namespaced(ctx.client.clone(), &plan_ns).get_opt(&plan_name).await.map_err(api(format!("reading Plan {plan_ns}/{plan_name}")))?
+        Api::<Plan>::namespaced(ctx.client.clone(), &plan_ns)
+            .get_opt(&plan_name)
+            .await
+            .map_err(api(format!("reading Plan {plan_ns}/{plan_name}")))?
     };
     let mut status = migration.status.clone().unwrap_or_default();
     status.conditions.begin_staging();
@@ -79,11 +95,18 @@ async fn apply(migration: Arc<Migration>, ctx: Arc<Context>) -> Result<Action> {
             status.conditions.set(
                 Condition::new(types::PLAN_NOT_VALID, Category::Critical)
                     .reason("NotFound")
-                    .message(format!("The plan (spec.plan) {plan_ns}/{plan_name} is not found.")),
+                    .message(format!(
+                        "The plan (spec.plan) {plan_ns}/{plan_name} is not found."
+                    )),
             );
             Action::requeue(Duration::from_secs(5))
         }
-        Some(plan) if !plan.status.as_ref().is_some_and(|s| s.conditions.is_ready()) => {
+        Some(plan)
+            if !plan
+                .status
+                .as_ref()
+                .is_some_and(|s| s.conditions.is_ready()) =>
+        {
             status.conditions.set(
                 Condition::new(types::PLAN_NOT_READY, Category::Critical)
                     .reason("NotReady")
@@ -92,14 +115,21 @@ async fn apply(migration: Arc<Migration>, ctx: Arc<Context>) -> Result<Action> {
             Action::requeue(Duration::from_secs(2))
         }
         Some(plan) => {
-            status.conditions.set(Condition::new(cnd::READY, Category::Required).reason("Completed").message("The migration is ready."));
+            status.conditions.set(
+                Condition::new(cnd::READY, Category::Required)
+                    .reason("Completed")
+                    .message("The migration is ready."),
+            );
             start(&ctx, &migration, plan)?;
             Action::requeue(Duration::from_secs(5))
         }
     };
     // Keep conditions the runner owns.
     for c in migration.status.iter().flat_map(|s| s.conditions.iter()) {
-        if matches!(c.type_.as_str(), cnd::RUNNING | cnd::SUCCEEDED | cnd::FAILED | cnd::CANCELED) {
+        if matches!(
+            c.type_.as_str(),
+            cnd::RUNNING | cnd::SUCCEEDED | cnd::FAILED | cnd::CANCELED
+        ) {
             status.conditions.set(c.clone());
         }
     }
@@ -107,26 +137,43 @@ async fn apply(migration: Arc<Migration>, ctx: Arc<Context>) -> Result<Action> {
     status.observed_generation = migration.metadata.generation;
     if migration.status.as_ref().map(|s| &s.conditions) != Some(&status.conditions) {
         let body = serde_json::json!({ "conditions": status.conditions, "observedGeneration": status.observed_generation });
-        patch_status(&Api::<Migration>::namespaced(ctx.client.clone(), &ns), &migration.name_any(), &body).await?;
+        patch_status(
+            &Api::<Migration>::namespaced(ctx.client.clone(), &ns),
+            &migration.name_any(),
+            &body,
+        )
+        .await?;
     }
     Ok(action)
 }
 
 fn start(ctx: &Arc<Context>, migration: &Arc<Migration>, plan: Plan) -> Result<()> {
     let uid = migration.uid().unwrap_or_default();
-    let mut runs = ctx.runs.lock().map_err(|_| Error::Invalid("runs lock poisoned".into()))?;
+    let mut runs = ctx
+        .runs
+        .lock()
+        .map_err(|_| Error::Invalid("runs lock poisoned".into()))?;
     if runs.get(&uid).is_some_and(|r| !r.task.is_finished()) {
         return Ok(());
     }
     let stop = Arc::new(AtomicBool::new(false));
-    let task = tokio::spawn(runner::run(ctx.clone(), migration.as_ref().clone(), plan, stop.clone()));
+    let task = tokio::spawn(runner::run(
+        ctx.clone(),
+        migration.as_ref().clone(),
+        plan,
+        stop.clone(),
+    ));
     runs.insert(uid, Run { stop, task });
     Ok(())
 }
 
 async fn cleanup(migration: Arc<Migration>, ctx: Arc<Context>) -> Result<Action> {
     let uid = migration.uid().unwrap_or_default();
-    let run = ctx.runs.lock().map_err(|_| Error::Invalid("runs lock poisoned".into()))?.remove(&uid);
+    let run = ctx
+        .runs
+        .lock()
+        .map_err(|_| Error::Invalid("runs lock poisoned".into()))?
+        .remove(&uid);
     if let Some(run) = run {
         run.stop.store(true, Ordering::SeqCst);
         // The runner cancels what is left and writes the plan's status.

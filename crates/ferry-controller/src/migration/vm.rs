@@ -3,8 +3,8 @@
 //! ConvertGuest (recorded as skipped) → CreateVM → (PostHook) → Completed.
 //! Every phase is idempotent, so a VM resumed after a restart goes through
 //! them again and only copies what its journals say is missing.
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use ferry_copy::Progress;
@@ -12,17 +12,17 @@ use ferry_core::api::condition::types as cnd;
 use ferry_core::api::kubevirt::datavolume::DataVolume;
 use ferry_core::api::kubevirt::vm::VirtualMachine;
 use ferry_core::api::phases::{phase, step};
-use ferry_core::api::{Category, Condition, NetworkMap, Plan, StorageMap};
 use ferry_core::api::plan_status::{Step, Task};
+use ferry_core::api::{Category, Condition, NetworkMap, Plan, StorageMap};
 use ferry_core::naming::{self, SeededSuffix, TargetNameInputs};
 use ferry_destination::{Volume, VolumeRequest};
 use kube::api::{DeleteParams, PostParams};
 use kube::{Api, ResourceExt};
 
-use super::builder::{self, Built, BuildInputs};
+use super::builder::{self, BuildInputs, Built};
 use super::disks::{self, DiskSource, Outcome};
 use super::runner::Shared;
-use crate::context::{now, Context};
+use crate::context::{Context, now};
 use crate::error::chain;
 use crate::lookup;
 
@@ -47,7 +47,13 @@ enum Stop {
 }
 
 /// Migrate VM `i` of the run; all outcomes are recorded in `shared`.
-pub(super) async fn migrate(ctx: &Arc<Context>, inputs: &Inputs, shared: &Shared, i: usize, cancel: &Arc<AtomicBool>) {
+pub(super) async fn migrate(
+    ctx: &Arc<Context>,
+    inputs: &Inputs,
+    shared: &Shared,
+    i: usize,
+    cancel: &Arc<AtomicBool>,
+) {
     let mut built = None;
     let result = run_phases(ctx, inputs, shared, i, cancel, &mut built).await;
     let t = now();
@@ -55,14 +61,24 @@ pub(super) async fn migrate(ctx: &Arc<Context>, inputs: &Inputs, shared: &Shared
         Ok(()) => shared.update(i, |s| {
             s.phase = phase::COMPLETED.to_owned();
             s.completed = Some(t);
-            s.conditions.set(Condition::new(cnd::SUCCEEDED, Category::Advisory).reason("Completed").message("The VM migration has SUCCEEDED.").durable());
+            s.conditions.set(
+                Condition::new(cnd::SUCCEEDED, Category::Advisory)
+                    .reason("Completed")
+                    .message("The VM migration has SUCCEEDED.")
+                    .durable(),
+            );
         }),
         Err(Stop::Canceled) => {
             cleanup(ctx, inputs, built.as_ref(), true).await;
             shared.update(i, |s| {
                 s.phase = phase::COMPLETED.to_owned();
                 s.completed = Some(t);
-                s.conditions.set(Condition::new(cnd::CANCELED, Category::Advisory).reason("UserRequested").message("The VM migration was canceled; its partial volumes were removed.").durable());
+                s.conditions.set(
+                    Condition::new(cnd::CANCELED, Category::Advisory)
+                        .reason("UserRequested")
+                        .message("The VM migration was canceled; its partial volumes were removed.")
+                        .durable(),
+                );
             });
         }
         Err(Stop::Failed(at, reason)) => {
@@ -72,10 +88,22 @@ pub(super) async fn migrate(ctx: &Arc<Context>, inputs: &Inputs, shared: &Shared
                 s.fail(&at, vec![reason.clone()]);
                 s.phase = phase::COMPLETED.to_owned();
                 s.completed = Some(t.clone());
-                if let Some(step) = s.pipeline.iter_mut().find(|p| p.completed.is_none() && p.started.is_some()) {
-                    step.error = Some(ferry_core::api::StepError { phase: at.clone(), reasons: vec![reason.clone()] });
+                if let Some(step) = s
+                    .pipeline
+                    .iter_mut()
+                    .find(|p| p.completed.is_none() && p.started.is_some())
+                {
+                    step.error = Some(ferry_core::api::StepError {
+                        phase: at.clone(),
+                        reasons: vec![reason.clone()],
+                    });
                 }
-                s.conditions.set(Condition::new(cnd::FAILED, Category::Advisory).reason("Error").message(reason).durable());
+                s.conditions.set(
+                    Condition::new(cnd::FAILED, Category::Advisory)
+                        .reason("Error")
+                        .message(reason)
+                        .durable(),
+                );
             });
         }
     }
@@ -107,9 +135,24 @@ fn step_done(shared: &Shared, i: usize, name: &str) {
     });
 }
 
-async fn run_phases(ctx: &Arc<Context>, inputs: &Inputs, shared: &Shared, i: usize, cancel: &Arc<AtomicBool>, out: &mut Option<Built>) -> Result<(), Stop> {
+async fn run_phases(
+    ctx: &Arc<Context>,
+    inputs: &Inputs,
+    shared: &Shared,
+    i: usize,
+    cancel: &Arc<AtomicBool>,
+    out: &mut Option<Built>,
+) -> Result<(), Stop> {
     let plan = &inputs.plan;
-    let entry = shared.vms.lock().ok().and_then(|v| v.get(i).map(|s| s.vm.clone())).ok_or(Stop::Failed(phase::STARTED.into(), "VM status is missing".into()))?;
+    let entry = shared
+        .vms
+        .lock()
+        .ok()
+        .and_then(|v| v.get(i).map(|s| s.vm.clone()))
+        .ok_or(Stop::Failed(
+            phase::STARTED.into(),
+            "VM status is missing".into(),
+        ))?;
     set_phase(shared, i, phase::STARTED);
     shared.update(i, |s| {
         s.started.get_or_insert_with(now);
@@ -120,29 +163,65 @@ async fn run_phases(ctx: &Arc<Context>, inputs: &Inputs, shared: &Shared, i: usi
 
     // Resolve the VM in the inventory.
     let ns = plan.namespace().unwrap_or_default();
-    let src = lookup::provider(ctx, &ns, &plan.spec.provider.source).await.ok_or_else(|| Stop::Failed(phase::STARTED.into(), "the source provider is gone".into()))?;
+    let src = lookup::provider(ctx, &ns, &plan.spec.provider.source)
+        .await
+        .ok_or_else(|| Stop::Failed(phase::STARTED.into(), "the source provider is gone".into()))?;
     let uid = lookup::uid(&src);
     let found = lookup::find(ctx, &uid, "vms", &entry.as_ref())
         .map_err(|e| Stop::Failed(phase::STARTED.into(), chain(&e)))?
-        .ok_or_else(|| Stop::Failed(phase::STARTED.into(), format!("VM {} is no longer in the inventory", entry.as_ref().display())))?;
-    let vm: ferry_ovf::Vm = serde_json::from_value(found.resource.object.clone())
-        .map_err(|e| Stop::Failed(phase::STARTED.into(), format!("the inventory VM {} is not an OVA VM: {e}", found.resource.name)))?;
+        .ok_or_else(|| {
+            Stop::Failed(
+                phase::STARTED.into(),
+                format!(
+                    "VM {} is no longer in the inventory",
+                    entry.as_ref().display()
+                ),
+            )
+        })?;
+    let vm: ferry_ovf::Vm = serde_json::from_value(found.resource.object.clone()).map_err(|e| {
+        Stop::Failed(
+            phase::STARTED.into(),
+            format!(
+                "the inventory VM {} is not an OVA VM: {e}",
+                found.resource.name
+            ),
+        )
+    })?;
 
     // Target name: targetName → newName → valid source name → sanitised;
     // a name taken by another VM gets a suffix.
-    let vm_api: Api<VirtualMachine> = Api::namespaced(ctx.client.clone(), &plan.spec.target_namespace);
-    let prev_name = shared.vms.lock().ok().and_then(|v| v.get(i).and_then(|s| s.new_name.clone()));
+    let vm_api: Api<VirtualMachine> =
+        Api::namespaced(ctx.client.clone(), &plan.spec.target_namespace);
+    let prev_name = shared
+        .vms
+        .lock()
+        .ok()
+        .and_then(|v| v.get(i).and_then(|s| s.new_name.clone()));
     let mut random = SeededSuffix::new(seed(&vm.id));
     let (mut target, origin) = naming::resolve_target_vm_name(
-        TargetNameInputs { target_name: entry.target_name.as_deref(), status_new_name: prev_name.as_deref(), source_name: &vm.name, vm_id: &vm.id },
+        TargetNameInputs {
+            target_name: entry.target_name.as_deref(),
+            status_new_name: prev_name.as_deref(),
+            source_name: &vm.name,
+            vm_id: &vm.id,
+        },
         &mut random,
     );
     if prev_name.is_none() {
         if let Ok(Some(existing)) = vm_api.get_opt(&target).await {
-            let ours = existing.labels().get("vmID").is_some_and(|v| vm.id.starts_with(v.as_str()));
+            let ours = existing
+                .labels()
+                .get("vmID")
+                .is_some_and(|v| vm.id.starts_with(v.as_str()));
             if !ours {
                 if origin == naming::NameOrigin::TargetName {
-                    return Err(Stop::Failed(phase::STARTED.into(), format!("targetName {target:?} is already taken by another VirtualMachine in {}", plan.spec.target_namespace)));
+                    return Err(Stop::Failed(
+                        phase::STARTED.into(),
+                        format!(
+                            "targetName {target:?} is already taken by another VirtualMachine in {}",
+                            plan.spec.target_namespace
+                        ),
+                    ));
                 }
                 target = naming::with_collision_suffix(&target, &mut random);
             }
@@ -155,7 +234,14 @@ async fn run_phases(ctx: &Arc<Context>, inputs: &Inputs, shared: &Shared, i: usi
     });
 
     let dest = ctx.destination.clone();
-    let image_file = |pvc: &str| Some(dest.locate(&plan.spec.target_namespace, pvc, 0).path.display().to_string());
+    let image_file = |pvc: &str| {
+        Some(
+            dest.locate(&plan.spec.target_namespace, pvc, 0)
+                .path
+                .display()
+                .to_string(),
+        )
+    };
     let built = builder::build(&BuildInputs {
         plan,
         entry: &entry,
@@ -192,9 +278,15 @@ async fn run_phases(ctx: &Arc<Context>, inputs: &Inputs, shared: &Shared, i: usi
     let mut volumes = Vec::new();
     for (d, dv) in built.disks.iter().zip(&built.data_volumes) {
         let vol = dest
-            .create_volume(&VolumeRequest { namespace: plan.spec.target_namespace.clone(), name: d.pvc.clone(), capacity: d.capacity })
+            .create_volume(&VolumeRequest {
+                namespace: plan.spec.target_namespace.clone(),
+                name: d.pvc.clone(),
+                capacity: d.capacity,
+            })
             .map_err(|e| Stop::Failed(phase::CREATE_DATA_VOLUMES.into(), chain(&e)))?;
-        create_or_keep(&dv_api, dv).await.map_err(fail(phase::CREATE_DATA_VOLUMES))?;
+        create_or_keep(&dv_api, dv)
+            .await
+            .map_err(fail(phase::CREATE_DATA_VOLUMES))?;
         volumes.push(vol);
     }
     step_done(shared, i, step::INITIALIZE);
@@ -224,7 +316,9 @@ async fn run_phases(ctx: &Arc<Context>, inputs: &Inputs, shared: &Shared, i: usi
     set_phase(shared, i, phase::CREATE_VM);
     step_start(shared, i, step::VM_CREATION);
     write_manifests(&*dest, &built).map_err(fail(phase::CREATE_VM))?;
-    create_or_replace_vm(&vm_api, &built.vm).await.map_err(fail(phase::CREATE_VM))?;
+    create_or_replace_vm(&vm_api, &built.vm)
+        .await
+        .map_err(fail(phase::CREATE_VM))?;
     step_done(shared, i, step::VM_CREATION);
 
     if has_post {
@@ -239,7 +333,9 @@ fn hook_unsupported() -> String {
 }
 
 fn seed(id: &str) -> u64 {
-    id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn pipeline(built: &Built, pre: bool, post: bool) -> Vec<Step> {
@@ -257,32 +353,58 @@ fn pipeline(built: &Built, pre: bool, post: bool) -> Vec<Step> {
     }
     transfer.progress.total = transfer.tasks.iter().map(|t| t.progress.total).sum();
     steps.push(transfer);
-    steps.push(Step::pending(step::IMAGE_CONVERSION, "Convert image to kubevirt.", 0));
+    steps.push(Step::pending(
+        step::IMAGE_CONVERSION,
+        "Convert image to kubevirt.",
+        0,
+    ));
     steps.push(Step::pending(step::VM_CREATION, "Create VM.", 0));
     if post {
-        steps.push(Step::pending(step::POST_HOOK, "Run post-migration hook.", 0));
+        steps.push(Step::pending(
+            step::POST_HOOK,
+            "Run post-migration hook.",
+            0,
+        ));
     }
     steps
 }
 
-async fn copy_disks(ctx: &Arc<Context>, shared: &Shared, i: usize, vm: &ferry_ovf::Vm, built: &Built, volumes: &[Volume], cancel: &Arc<AtomicBool>) -> Result<(), Stop> {
+async fn copy_disks(
+    ctx: &Arc<Context>,
+    shared: &Shared,
+    i: usize,
+    vm: &ferry_ovf::Vm,
+    built: &Built,
+    volumes: &[Volume],
+    cancel: &Arc<AtomicBool>,
+) -> Result<(), Stop> {
     let workers = ctx.settings.copy_workers;
     let verify = ctx.settings.verify;
     let mut jobs = Vec::new();
     let mut progresses = Vec::new();
     for (d, vol) in built.disks.iter().zip(volumes) {
-        let disk = vm.disks.get(d.index).ok_or_else(|| Stop::Failed(phase::COPY_DISKS.into(), format!("disk {} vanished from the inventory", d.index)))?;
+        let disk = vm.disks.get(d.index).ok_or_else(|| {
+            Stop::Failed(
+                phase::COPY_DISKS.into(),
+                format!("disk {} vanished from the inventory", d.index),
+            )
+        })?;
         let src = DiskSource::new(&disk.file_path, &disk.name);
         let progress = Arc::new(Progress::with_total(d.capacity));
         progresses.push((d.pvc.clone(), progress.clone(), d.capacity));
         let (dest, vol, cancel) = (ctx.destination.clone(), vol.clone(), cancel.clone());
         let t = now();
         shared.update(i, |s| {
-            if let Some(task) = s.step_mut(step::DISK_TRANSFER).and_then(|st| st.task_mut(&d.pvc)) {
+            if let Some(task) = s
+                .step_mut(step::DISK_TRANSFER)
+                .and_then(|st| st.task_mut(&d.pvc))
+            {
                 task.mark_started(t);
             }
         });
-        jobs.push(tokio::task::spawn_blocking(move || disks::copy_disk(&*dest, &vol, &src, progress, cancel, workers, verify)));
+        jobs.push(tokio::task::spawn_blocking(move || {
+            disks::copy_disk(&*dest, &vol, &src, progress, cancel, workers, verify)
+        }));
     }
     let all = futures::future::join_all(jobs);
     tokio::pin!(all);
@@ -302,7 +424,10 @@ async fn copy_disks(ctx: &Arc<Context>, shared: &Shared, i: usize, vm: &ferry_ov
             Ok(Err(e)) => {
                 let t = now();
                 shared.update(i, |s| {
-                    if let Some(task) = s.step_mut(step::DISK_TRANSFER).and_then(|st| st.task_mut(pvc)) {
+                    if let Some(task) = s
+                        .step_mut(step::DISK_TRANSFER)
+                        .and_then(|st| st.task_mut(pvc))
+                    {
                         task.add_error(phase::COPY_DISKS, e.clone());
                         task.completed = Some(t);
                     }
@@ -322,13 +447,24 @@ async fn copy_disks(ctx: &Arc<Context>, shared: &Shared, i: usize, vm: &ferry_ov
 }
 
 /// Copy progress into the tasks (MB); `finished` marks one task completed.
-fn report(shared: &Shared, i: usize, progresses: &[(String, Arc<Progress>, u64)], finished: Option<&String>) {
+fn report(
+    shared: &Shared,
+    i: usize,
+    progresses: &[(String, Arc<Progress>, u64)],
+    finished: Option<&String>,
+) {
     let t = now();
     shared.update(i, |s| {
-        let Some(st) = s.step_mut(step::DISK_TRANSFER) else { return };
+        let Some(st) = s.step_mut(step::DISK_TRANSFER) else {
+            return;
+        };
         for (pvc, p, capacity) in progresses {
             if let Some(task) = st.task_mut(pvc) {
-                let done = if finished == Some(pvc) { *capacity } else { p.done().min(*capacity) };
+                let done = if finished == Some(pvc) {
+                    *capacity
+                } else {
+                    p.done().min(*capacity)
+                };
                 task.progress.completed = mb(done).min(task.progress.total);
                 if finished == Some(pvc) {
                     task.mark_completed(t.clone());
@@ -343,20 +479,34 @@ async fn create_or_keep(api: &Api<DataVolume>, dv: &DataVolume) -> Result<(), St
     match api.create(&PostParams::default(), dv).await {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(e)) if e.code == 409 => Ok(()),
-        Err(e) => Err(format!("creating DataVolume {}: {}", dv.name_any(), chain(&e))),
+        Err(e) => Err(format!(
+            "creating DataVolume {}: {}",
+            dv.name_any(),
+            chain(&e)
+        )),
     }
 }
 
-async fn create_or_replace_vm(api: &Api<VirtualMachine>, vm: &VirtualMachine) -> Result<(), String> {
+async fn create_or_replace_vm(
+    api: &Api<VirtualMachine>,
+    vm: &VirtualMachine,
+) -> Result<(), String> {
     match api.create(&PostParams::default(), vm).await {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(e)) if e.code == 409 => {
             let mut current = api.get(&vm.name_any()).await.map_err(|e| chain(&e))?;
             current.spec = vm.spec.clone();
             current.metadata.labels = vm.metadata.labels.clone();
-            api.replace(&vm.name_any(), &PostParams::default(), &current).await.map(|_| ()).map_err(|e| chain(&e))
+            api.replace(&vm.name_any(), &PostParams::default(), &current)
+                .await
+                .map(|_| ())
+                .map_err(|e| chain(&e))
         }
-        Err(e) => Err(format!("creating VirtualMachine {}: {}", vm.name_any(), chain(&e))),
+        Err(e) => Err(format!(
+            "creating VirtualMachine {}: {}",
+            vm.name_any(),
+            chain(&e)
+        )),
     }
 }
 
@@ -364,9 +514,16 @@ fn write_manifests(dest: &dyn ferry_destination::Destination, built: &Built) -> 
     let ns = built.vm.namespace().unwrap_or_default();
     let name = built.vm.name_any();
     let yaml = |v: &dyn erased::Ser| v.to_yaml();
-    dest.write_manifest(&ns, &name, "virtualmachine.yaml", &yaml(&built.vm)?).map_err(|e| chain(&e))?;
+    dest.write_manifest(&ns, &name, "virtualmachine.yaml", &yaml(&built.vm)?)
+        .map_err(|e| chain(&e))?;
     for dv in &built.data_volumes {
-        dest.write_manifest(&ns, &name, &format!("datavolume-{}.yaml", dv.name_any()), &yaml(dv)?).map_err(|e| chain(&e))?;
+        dest.write_manifest(
+            &ns,
+            &name,
+            &format!("datavolume-{}.yaml", dv.name_any()),
+            &yaml(dv)?,
+        )
+        .map_err(|e| chain(&e))?;
     }
     Ok(())
 }
@@ -390,7 +547,9 @@ async fn cleanup(ctx: &Arc<Context>, inputs: &Inputs, built: Option<&Built>, vol
     let Some(built) = built else { return };
     let ns = &inputs.plan.spec.target_namespace;
     let vm_api: Api<VirtualMachine> = Api::namespaced(ctx.client.clone(), ns);
-    let _ = vm_api.delete(&built.vm.name_any(), &DeleteParams::default()).await;
+    let _ = vm_api
+        .delete(&built.vm.name_any(), &DeleteParams::default())
+        .await;
     if !volumes {
         return;
     }

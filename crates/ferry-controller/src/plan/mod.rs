@@ -16,7 +16,7 @@ use crate::context::Context;
 use crate::error::Result;
 use crate::status::patch_status;
 
-pub use validate::{validate, VmFacts};
+pub use validate::{VmFacts, validate};
 
 /// Condition types the runner owns; plan validation keeps them.
 pub const EXECUTION: &[&str] = &[
@@ -34,14 +34,23 @@ pub async fn reconcile(plan: Arc<Plan>, ctx: Arc<Context>) -> Result<Action> {
     let ns = plan.namespace().unwrap_or_default();
     let name = plan.name_any();
     let mut status = plan.status.clone().unwrap_or_default();
-    let kept: Vec<Condition> = status.conditions.iter().filter(|c| EXECUTION.contains(&c.type_.as_str())).cloned().collect();
+    let kept: Vec<Condition> = status
+        .conditions
+        .iter()
+        .filter(|c| EXECUTION.contains(&c.type_.as_str()))
+        .cloned()
+        .collect();
     status.conditions.begin_staging();
     let found = validate(&plan, &ctx).await?;
     for c in found {
         status.conditions.set(c);
     }
     if !status.conditions.has_blocker() {
-        status.conditions.set(Condition::new(cnd::READY, Category::Required).reason("Completed").message("The migration plan is ready."));
+        status.conditions.set(
+            Condition::new(cnd::READY, Category::Required)
+                .reason("Completed")
+                .message("The migration plan is ready."),
+        );
     }
     for c in kept {
         status.conditions.set(c);
@@ -51,9 +60,23 @@ pub async fn reconcile(plan: Arc<Plan>, ctx: Arc<Context>) -> Result<Action> {
     let ready = status.conditions.is_ready();
     // Another writer (the runner) may have changed `migration` since we read
     // the plan: write only the conditions and generation.
-    if plan.status.as_ref().map(|s| (&s.conditions, s.observed_generation)) != Some((&status.conditions, status.observed_generation)) {
+    if plan
+        .status
+        .as_ref()
+        .map(|s| (&s.conditions, s.observed_generation))
+        != Some((&status.conditions, status.observed_generation))
+    {
         let body = serde_json::json!({ "conditions": status.conditions, "observedGeneration": status.observed_generation });
-        patch_status(&Api::<Plan>::namespaced(ctx.client.clone(), &ns), &name, &body).await?;
+        patch_status(
+            &Api::<Plan>::namespaced(ctx.client.clone(), &ns),
+            &name,
+            &body,
+        )
+        .await?;
     }
-    Ok(Action::requeue(Duration::from_secs(if ready { 30 } else { 3 })))
+    Ok(Action::requeue(Duration::from_secs(if ready {
+        30
+    } else {
+        3
+    })))
 }

@@ -3,7 +3,9 @@
 //! source.
 use std::collections::{BTreeSet, HashSet};
 
-use ferry_core::api::{Category, Condition, Hook, MigrationType, NetworkMap, Plan, PlanVm, StorageMap};
+use ferry_core::api::{
+    Category, Condition, Hook, MigrationType, NetworkMap, Plan, PlanVm, StorageMap,
+};
 use ferry_core::naming;
 use kube::{Api, ResourceExt};
 use serde_json::Value;
@@ -45,7 +47,10 @@ pub struct VmFacts {
 }
 
 fn cond(t: &str, category: Category, reason: &str, message: &str, items: Vec<String>) -> Condition {
-    Condition::new(t, category).reason(reason).message(message).items(items)
+    Condition::new(t, category)
+        .reason(reason)
+        .message(message)
+        .items(items)
 }
 
 /// Validate `plan`; returns the conditions that hold (without `Ready`).
@@ -55,30 +60,63 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
     let spec = &plan.spec;
 
     if let Err(e) = naming::check_dns1123_label(&spec.target_namespace) {
-        out.push(cond(types::NAMESPACE_NOT_VALID, Category::Critical, "NotValid", &format!("Target namespace (spec.targetNamespace) is not valid: {e}"), vec![]));
+        out.push(cond(
+            types::NAMESPACE_NOT_VALID,
+            Category::Critical,
+            "NotValid",
+            &format!("Target namespace (spec.targetNamespace) is not valid: {e}"),
+            vec![],
+        ));
     }
-    if matches!(spec.migration_type(), MigrationType::Warm | MigrationType::Live) {
+    if matches!(
+        spec.migration_type(),
+        MigrationType::Warm | MigrationType::Live
+    ) {
         out.push(cond(
             types::MIGRATION_TYPE_NOT_VALID,
             Category::Critical,
             "NotSupported",
-            &format!("A {:?} migration is not supported for this source provider; use cold.", spec.migration_type()),
+            &format!(
+                "A {:?} migration is not supported for this source provider; use cold.",
+                spec.migration_type()
+            ),
             vec![],
         ));
     }
 
     // Providers.
     let source = lookup::provider(ctx, &ns, &spec.provider.source).await;
-    if lookup::provider(ctx, &ns, &spec.provider.destination).await.is_none() {
-        out.push(cond(types::DESTINATION_PROVIDER_NOT_VALID, Category::Critical, "NotFound", "The destination provider (spec.provider.destination) is not found.", vec![]));
+    if lookup::provider(ctx, &ns, &spec.provider.destination)
+        .await
+        .is_none()
+    {
+        out.push(cond(
+            types::DESTINATION_PROVIDER_NOT_VALID,
+            Category::Critical,
+            "NotFound",
+            "The destination provider (spec.provider.destination) is not found.",
+            vec![],
+        ));
     }
     let source_uid = match &source {
         None => {
-            out.push(cond(types::SOURCE_PROVIDER_NOT_VALID, Category::Critical, "NotFound", "The source provider (spec.provider.source) is not found.", vec![]));
+            out.push(cond(
+                types::SOURCE_PROVIDER_NOT_VALID,
+                Category::Critical,
+                "NotFound",
+                "The source provider (spec.provider.source) is not found.",
+                vec![],
+            ));
             None
         }
         Some(p) if !lookup::provider_ready(p) => {
-            out.push(cond(types::PROVIDER_NOT_READY, Category::Critical, "NotReady", &format!("The source provider {} is not ready.", p.name_any()), vec![]));
+            out.push(cond(
+                types::PROVIDER_NOT_READY,
+                Category::Critical,
+                "NotReady",
+                &format!("The source provider {} is not ready.", p.name_any()),
+                vec![],
+            ));
             None
         }
         Some(p) => Some(lookup::uid(p)),
@@ -88,17 +126,37 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
     let netmap = get_map::<NetworkMap>(ctx, &ns, &spec.map.network).await;
     let stmap = get_map::<StorageMap>(ctx, &ns, &spec.map.storage).await;
     match &netmap {
-        None => out.push(cond(types::NETWORK_MAP_REF_NOT_VALID, Category::Critical, "NotFound", "The network map (spec.map.network) is not found.", vec![])),
-        Some(m) if !m.status.as_ref().is_some_and(|s| s.conditions.is_ready()) => {
-            out.push(cond(types::NETWORK_MAP_NOT_READY, Category::Critical, "NotReady", "The network map is not ready.", vec![]))
-        }
+        None => out.push(cond(
+            types::NETWORK_MAP_REF_NOT_VALID,
+            Category::Critical,
+            "NotFound",
+            "The network map (spec.map.network) is not found.",
+            vec![],
+        )),
+        Some(m) if !m.status.as_ref().is_some_and(|s| s.conditions.is_ready()) => out.push(cond(
+            types::NETWORK_MAP_NOT_READY,
+            Category::Critical,
+            "NotReady",
+            "The network map is not ready.",
+            vec![],
+        )),
         _ => {}
     }
     match &stmap {
-        None => out.push(cond(types::STORAGE_REF_NOT_VALID, Category::Critical, "NotFound", "The storage map (spec.map.storage) is not found.", vec![])),
-        Some(m) if !m.status.as_ref().is_some_and(|s| s.conditions.is_ready()) => {
-            out.push(cond(types::STORAGE_MAP_NOT_READY, Category::Critical, "NotReady", "The storage map is not ready.", vec![]))
-        }
+        None => out.push(cond(
+            types::STORAGE_REF_NOT_VALID,
+            Category::Critical,
+            "NotFound",
+            "The storage map (spec.map.storage) is not found.",
+            vec![],
+        )),
+        Some(m) if !m.status.as_ref().is_some_and(|s| s.conditions.is_ready()) => out.push(cond(
+            types::STORAGE_MAP_NOT_READY,
+            Category::Critical,
+            "NotReady",
+            "The storage map is not ready.",
+            vec![],
+        )),
         _ => {}
     }
 
@@ -108,12 +166,24 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
     for (i, vm) in spec.vms.iter().enumerate() {
         let mut steps = HashSet::new();
         for (j, h) in vm.hooks.iter().enumerate() {
-            if !steps.insert(h.step.as_str().to_owned()) || !matches!(h.step.as_str(), "PreHook" | "PostHook") {
+            if !steps.insert(h.step.as_str().to_owned())
+                || !matches!(h.step.as_str(), "PreHook" | "PostHook")
+            {
                 bad_steps.push(format!("spec.vms[{i}].hooks[{j}]"));
             }
-            let hook_ns = h.hook.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or(&ns);
+            let hook_ns = h
+                .hook
+                .namespace
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .unwrap_or(&ns);
             let found = match h.hook.name.as_deref() {
-                Some(n) if !n.is_empty() => Api::<Hook>::namespaced(ctx.client.clone(), hook_ns).get_opt(n).await.ok().flatten().is_some(),
+                Some(n) if !n.is_empty() => Api::<Hook>::namespaced(ctx.client.clone(), hook_ns)
+                    .get_opt(n)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some(),
                 _ => false,
             };
             if !found {
@@ -122,14 +192,28 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
         }
     }
     if !bad_hooks.is_empty() {
-        out.push(cond(types::HOOK_NOT_VALID, Category::Critical, "NotFound", "Hook not found.", bad_hooks));
+        out.push(cond(
+            types::HOOK_NOT_VALID,
+            Category::Critical,
+            "NotFound",
+            "Hook not found.",
+            bad_hooks,
+        ));
     }
     if !bad_steps.is_empty() {
-        out.push(cond(types::HOOK_STEP_NOT_VALID, Category::Critical, "NotValid", "Hook step must be PreHook or PostHook, at most once per VM.", bad_steps));
+        out.push(cond(
+            types::HOOK_STEP_NOT_VALID,
+            Category::Critical,
+            "NotValid",
+            "Hook step must be PreHook or PostHook, at most once per VM.",
+            bad_steps,
+        ));
     }
 
     // VMs, against the inventory.
-    let Some(uid) = source_uid else { return Ok(out) };
+    let Some(uid) = source_uid else {
+        return Ok(out);
+    };
     let mut missing_ref = Vec::new();
     let mut not_found = Vec::new();
     let mut duplicates = Vec::new();
@@ -139,11 +223,26 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
     let mut bad_names = Vec::new();
     let mut export_source = Vec::new();
     let mut exists = Vec::new();
-    let vm_api: Api<ferry_core::api::kubevirt::vm::VirtualMachine> = Api::namespaced(ctx.client.clone(), &spec.target_namespace);
+    let vm_api: Api<ferry_core::api::kubevirt::vm::VirtualMachine> =
+        Api::namespaced(ctx.client.clone(), &spec.target_namespace);
     let plan_uid = plan.uid().unwrap_or_default();
     let mut seen = HashSet::new();
-    let mapped_nets: BTreeSet<String> = netmap.iter().flat_map(|m| m.status.iter().flat_map(|s| s.references.iter().filter_map(|r| r.id.clone()))).collect();
-    let mapped_storage: BTreeSet<String> = stmap.iter().flat_map(|m| m.status.iter().flat_map(|s| s.references.iter().filter_map(|r| r.id.clone()))).collect();
+    let mapped_nets: BTreeSet<String> = netmap
+        .iter()
+        .flat_map(|m| {
+            m.status
+                .iter()
+                .flat_map(|s| s.references.iter().filter_map(|r| r.id.clone()))
+        })
+        .collect();
+    let mapped_storage: BTreeSet<String> = stmap
+        .iter()
+        .flat_map(|m| {
+            m.status
+                .iter()
+                .flat_map(|s| s.references.iter().filter_map(|r| r.id.clone()))
+        })
+        .collect();
     for (i, vm) in spec.vms.iter().enumerate() {
         let label = vm_label(vm, i);
         if vm.as_ref().is_not_set() {
@@ -165,7 +264,12 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
             }
         }
         if !mapped_storage.is_empty() || stmap.is_some() {
-            let storages = ctx.inventory.store().list(&uid, "storages", &Default::default()).map(|v| v.into_iter().map(|r| r.resource.id).collect::<Vec<_>>()).unwrap_or_default();
+            let storages = ctx
+                .inventory
+                .store()
+                .list(&uid, "storages", &Default::default())
+                .map(|v| v.into_iter().map(|r| r.resource.id).collect::<Vec<_>>())
+                .unwrap_or_default();
             if storages.iter().any(|s| !mapped_storage.contains(s)) {
                 storage_unmapped.push(label.clone());
             }
@@ -173,7 +277,11 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
         if found.concerns.iter().any(|c| c.category == "Critical") {
             critical.push(label.clone());
         }
-        if obj.get("ovaSource").and_then(Value::as_str).is_some_and(|s| s != "VMware") {
+        if obj
+            .get("ovaSource")
+            .and_then(Value::as_str)
+            .is_some_and(|s| s != "VMware")
+        {
             export_source.push(label.clone());
         }
         if let Some(t) = vm.target_name.as_deref() {
@@ -187,20 +295,88 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
             }
         }
     }
-    let push = |out: &mut Vec<Condition>, t: &str, cat: Category, reason: &str, msg: &str, items: Vec<String>| {
+    let push = |out: &mut Vec<Condition>,
+                t: &str,
+                cat: Category,
+                reason: &str,
+                msg: &str,
+                items: Vec<String>| {
         if !items.is_empty() {
             out.push(cond(t, cat, reason, msg, items));
         }
     };
-    push(&mut out, types::VM_REF_NOT_VALID, Category::Critical, "NotValid", "VM reference needs an id or a name.", missing_ref);
-    push(&mut out, types::VM_NOT_FOUND, Category::Critical, "NotFound", "VM not found in the source provider's inventory.", not_found);
-    push(&mut out, types::DUPLICATE_VM, Category::Critical, "NotUnique", "Duplicate (source) VM.", duplicates);
-    push(&mut out, types::VM_NETWORKS_NOT_MAPPED, Category::Critical, "NotMapped", "VM has unmapped networks.", nets_unmapped);
-    push(&mut out, types::VM_STORAGE_NOT_MAPPED, Category::Critical, "NotMapped", "VM has unmapped storage.", storage_unmapped);
-    push(&mut out, types::VM_CRITICAL_CONCERNS, Category::Critical, "NotValid", "VM has critical concerns; see the inventory's concerns for each VM.", critical);
-    push(&mut out, types::VM_ALREADY_EXISTS, Category::Critical, "NotUnique", "A VirtualMachine with the target name already exists in the target namespace.", exists);
-    push(&mut out, types::TARGET_NAME_NOT_VALID, Category::Critical, "NotValid", "Target VM name is not a DNS-1123 label.", bad_names);
-    push(&mut out, types::UNSUPPORTED_OVF_EXPORT_SOURCE, Category::Warn, "NotSupported", "The OVA was not exported by VMware; the migration may not boot.", export_source);
+    push(
+        &mut out,
+        types::VM_REF_NOT_VALID,
+        Category::Critical,
+        "NotValid",
+        "VM reference needs an id or a name.",
+        missing_ref,
+    );
+    push(
+        &mut out,
+        types::VM_NOT_FOUND,
+        Category::Critical,
+        "NotFound",
+        "VM not found in the source provider's inventory.",
+        not_found,
+    );
+    push(
+        &mut out,
+        types::DUPLICATE_VM,
+        Category::Critical,
+        "NotUnique",
+        "Duplicate (source) VM.",
+        duplicates,
+    );
+    push(
+        &mut out,
+        types::VM_NETWORKS_NOT_MAPPED,
+        Category::Critical,
+        "NotMapped",
+        "VM has unmapped networks.",
+        nets_unmapped,
+    );
+    push(
+        &mut out,
+        types::VM_STORAGE_NOT_MAPPED,
+        Category::Critical,
+        "NotMapped",
+        "VM has unmapped storage.",
+        storage_unmapped,
+    );
+    push(
+        &mut out,
+        types::VM_CRITICAL_CONCERNS,
+        Category::Critical,
+        "NotValid",
+        "VM has critical concerns; see the inventory's concerns for each VM.",
+        critical,
+    );
+    push(
+        &mut out,
+        types::VM_ALREADY_EXISTS,
+        Category::Critical,
+        "NotUnique",
+        "A VirtualMachine with the target name already exists in the target namespace.",
+        exists,
+    );
+    push(
+        &mut out,
+        types::TARGET_NAME_NOT_VALID,
+        Category::Critical,
+        "NotValid",
+        "Target VM name is not a DNS-1123 label.",
+        bad_names,
+    );
+    push(
+        &mut out,
+        types::UNSUPPORTED_OVF_EXPORT_SOURCE,
+        Category::Warn,
+        "NotSupported",
+        "The OVA was not exported by VMware; the migration may not boot.",
+        export_source,
+    );
     Ok(out)
 }
 
@@ -216,16 +392,35 @@ fn vm_label(vm: &PlanVm, i: usize) -> String {
 fn names(obj: &Value, list: &str, field: &str) -> Vec<String> {
     obj.get(list)
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|n| n.get(field).and_then(Value::as_str).map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|n| n.get(field).and_then(Value::as_str).map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
-async fn get_map<K>(ctx: &Context, ns: &str, r: &k8s_openapi::api::core::v1::ObjectReference) -> Option<K>
+async fn get_map<K>(
+    ctx: &Context,
+    ns: &str,
+    r: &k8s_openapi::api::core::v1::ObjectReference,
+) -> Option<K>
 where
-    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
     K::DynamicType: Default,
 {
     let name = r.name.as_deref().filter(|n| !n.is_empty())?;
-    let ns = r.namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(ns);
-    Api::<K>::namespaced(ctx.client.clone(), ns).get_opt(name).await.ok().flatten()
+    let ns = r
+        .namespace
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .unwrap_or(ns);
+    Api::<K>::namespaced(ctx.client.clone(), ns)
+        .get_opt(name)
+        .await
+        .ok()
+        .flatten()
 }

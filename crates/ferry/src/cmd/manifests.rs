@@ -16,12 +16,15 @@ pub fn read_all(paths: &[PathBuf]) -> anyhow::Result<Vec<(String, Value)>> {
     for f in files {
         let text = if f.as_os_str() == "-" {
             let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s).context("cannot read standard input")?;
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("cannot read standard input")?;
             s
         } else {
             std::fs::read_to_string(&f).with_context(|| format!("cannot read {}", f.display()))?
         };
-        let docs: Vec<Value> = serde_saphyr::from_multiple(&text).map_err(|e| anyhow::anyhow!("{}: not valid YAML: {e}", f.display()))?;
+        let docs: Vec<Value> = serde_saphyr::from_multiple(&text)
+            .map_err(|e| anyhow::anyhow!("{}: not valid YAML: {e}", f.display()))?;
         for (i, d) in docs.into_iter().enumerate() {
             if d.is_null() {
                 continue;

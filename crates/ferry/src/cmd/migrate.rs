@@ -9,14 +9,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context as _};
+use anyhow::{Context as _, bail};
 use ferry_core::api::condition::types as cnd;
 use ferry_core::api::{Migration, MigrationSpec, Plan};
 use k8s_openapi::api::core::v1::{Namespace, ObjectReference};
+use kube::ResourceExt;
 use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use kube::core::GroupVersionKind;
 use kube::discovery;
-use kube::ResourceExt;
 use serde_json::Value;
 
 use super::embedded::Embedded;
@@ -49,7 +49,10 @@ pub struct Args {
 
 /// Run `ferry migrate`.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     runtime.block_on(run_async(args))
 }
 
@@ -64,7 +67,12 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         verify: !args.no_verify,
         ..ferry_controller::Settings::default()
     };
-    let embedded = Embedded::start(&args.data_dir, SocketAddr::from(([127, 0, 0, 1], 0)), settings).await?;
+    let embedded = Embedded::start(
+        &args.data_dir,
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        settings,
+    )
+    .await?;
     let result = drive(&embedded, &docs, &args).await;
     embedded.shutdown().await;
     result
@@ -83,9 +91,18 @@ async fn drive(embedded: &Embedded, docs: &[(String, Value)], args: &Args) -> an
         let mut lines = Vec::new();
         let mut blockers = Vec::new();
         for (ns, name, plan) in &migrations {
-            let m = Api::<Migration>::namespaced(client.clone(), ns).get(name).await.with_context(|| format!("reading Migration {ns}/{name}"))?;
-            let p = Api::<Plan>::namespaced(client.clone(), ns).get(plan).await.with_context(|| format!("reading Plan {ns}/{plan}"))?;
-            let finished = m.status.as_ref().is_some_and(|s| s.conditions.has_any(&[cnd::SUCCEEDED, cnd::FAILED, cnd::CANCELED]));
+            let m = Api::<Migration>::namespaced(client.clone(), ns)
+                .get(name)
+                .await
+                .with_context(|| format!("reading Migration {ns}/{name}"))?;
+            let p = Api::<Plan>::namespaced(client.clone(), ns)
+                .get(plan)
+                .await
+                .with_context(|| format!("reading Plan {ns}/{plan}"))?;
+            let finished = m.status.as_ref().is_some_and(|s| {
+                s.conditions
+                    .has_any(&[cnd::SUCCEEDED, cnd::FAILED, cnd::CANCELED])
+            });
             all_done &= finished;
             lines.extend(super::progress::lines(&p, &m));
             if !finished {
@@ -102,44 +119,79 @@ async fn drive(embedded: &Embedded, docs: &[(String, Value)], args: &Args) -> an
         }
         // A plan that cannot become ready (a critical concern, a VM that is
         // not in the inventory) fails the command instead of waiting.
-        blocked_rounds = if blockers.is_empty() { 0 } else { blocked_rounds + 1 };
+        blocked_rounds = if blockers.is_empty() {
+            0
+        } else {
+            blocked_rounds + 1
+        };
         if blocked_rounds > 10 {
             bail!("the plan cannot run:\n  {}", blockers.join("\n  "));
         }
         if args.timeout > 0 && started.elapsed() > Duration::from_secs(args.timeout) {
-            bail!("the migration did not finish within {} s; run the same command again to resume it", args.timeout);
+            bail!(
+                "the migration did not finish within {} s; run the same command again to resume it",
+                args.timeout
+            );
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let mut failed = false;
     let mut summaries = Vec::new();
     for (ns, name, plan) in &migrations {
-        let p = Api::<Plan>::namespaced(client.clone(), ns).get(plan).await?;
-        let m = Api::<Migration>::namespaced(client.clone(), ns).get(name).await?;
-        failed |= !m.status.as_ref().is_some_and(|s| s.conditions.has(cnd::SUCCEEDED));
+        let p = Api::<Plan>::namespaced(client.clone(), ns)
+            .get(plan)
+            .await?;
+        let m = Api::<Migration>::namespaced(client.clone(), ns)
+            .get(name)
+            .await?;
+        failed |= !m
+            .status
+            .as_ref()
+            .is_some_and(|s| s.conditions.has(cnd::SUCCEEDED));
         summaries.push(super::progress::summary(&p, &m, &args.data_dir));
     }
     super::progress::print_summary(&summaries, &args.output)?;
     if failed {
-        bail!("the migration did not succeed; see the conditions above (ferry keeps its state in {})", args.data_dir.display());
+        bail!(
+            "the migration did not succeed; see the conditions above (ferry keeps its state in {})",
+            args.data_dir.display()
+        );
     }
     Ok(())
 }
 
 /// Condition types that clear by themselves while providers and maps load.
-const TRANSIENT: &[&str] = &["ProviderNotReady", "NetworkMapNotReady", "StorageMapNotReady"];
+const TRANSIENT: &[&str] = &[
+    "ProviderNotReady",
+    "NetworkMapNotReady",
+    "StorageMapNotReady",
+];
 
 /// The plan's critical conditions that will not clear by waiting.
 fn plan_blockers(plan: &Plan) -> Vec<String> {
-    let Some(status) = plan.status.as_ref() else { return Vec::new() };
-    if status.conditions.iter().any(|c| TRANSIENT.contains(&c.type_.as_str())) {
+    let Some(status) = plan.status.as_ref() else {
+        return Vec::new();
+    };
+    if status
+        .conditions
+        .iter()
+        .any(|c| TRANSIENT.contains(&c.type_.as_str()))
+    {
         return Vec::new();
     }
     status
         .conditions
         .iter()
         .filter(|c| c.is_true() && c.category.as_str() == "Critical")
-        .map(|c| format!("Plan/{} {}: {} {}", plan.name_any(), c.type_, c.message.clone().unwrap_or_default(), c.items.join(", ")))
+        .map(|c| {
+            format!(
+                "Plan/{} {}: {} {}",
+                plan.name_any(),
+                c.type_,
+                c.message.clone().unwrap_or_default(),
+                c.items.join(", ")
+            )
+        })
         .collect()
 }
 
@@ -157,29 +209,48 @@ pub async fn apply_all(client: &kube::Client, docs: &[(String, Value)]) -> anyho
     let ns_api: Api<Namespace> = Api::all(client.clone());
     for ns in namespaces {
         if ns_api.get_opt(&ns).await?.is_none() {
-            let obj: Namespace = serde_json::from_value(serde_json::json!({"metadata": {"name": ns}}))?;
-            ns_api.create(&PostParams::default(), &obj).await.with_context(|| format!("creating namespace {ns}"))?;
+            let obj: Namespace =
+                serde_json::from_value(serde_json::json!({"metadata": {"name": ns}}))?;
+            ns_api
+                .create(&PostParams::default(), &obj)
+                .await
+                .with_context(|| format!("creating namespace {ns}"))?;
         }
     }
     for (origin, d) in docs {
-        let api_version = d.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+        let api_version = d
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let kind = d.get("kind").and_then(Value::as_str).unwrap_or_default();
-        let name = d.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+        let name = d
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if api_version.is_empty() || kind.is_empty() || name.is_empty() {
             bail!("{origin}: a manifest needs apiVersion, kind and metadata.name");
         }
         let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
         let gvk = GroupVersionKind::gvk(group, version, kind);
-        let (ar, caps) = discovery::pinned_kind(client, &gvk).await.with_context(|| format!("{origin}: the server does not serve {api_version} {kind}"))?;
+        let (ar, caps) = discovery::pinned_kind(client, &gvk)
+            .await
+            .with_context(|| format!("{origin}: the server does not serve {api_version} {kind}"))?;
         let api: Api<DynamicObject> = if caps.scope == discovery::Scope::Namespaced {
-            let ns = d.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default");
+            let ns = d
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("default");
             Api::namespaced_with(client.clone(), ns, &ar)
         } else {
             Api::all_with(client.clone(), &ar)
         };
-        api.patch(name, &PatchParams::apply("ferry-migrate").force(), &Patch::Apply(d))
-            .await
-            .with_context(|| format!("{origin}: cannot apply {kind}/{name}"))?;
+        api.patch(
+            name,
+            &PatchParams::apply("ferry-migrate").force(),
+            &Patch::Apply(d),
+        )
+        .await
+        .with_context(|| format!("{origin}: cannot apply {kind}/{name}"))?;
         eprintln!("{kind}/{name} applied");
     }
     Ok(())
@@ -187,19 +258,48 @@ pub async fn apply_all(client: &kube::Client, docs: &[(String, Value)]) -> anyho
 
 /// The Migrations to follow: those in the manifests, plus one per Plan that
 /// has none. Returns (namespace, migration, plan).
-async fn ensure_migrations(client: &kube::Client, docs: &[(String, Value)]) -> anyhow::Result<Vec<(String, String, String)>> {
+async fn ensure_migrations(
+    client: &kube::Client,
+    docs: &[(String, Value)],
+) -> anyhow::Result<Vec<(String, String, String)>> {
     let mut out = Vec::new();
     let mut planned = BTreeSet::new();
-    for (_, d) in docs.iter().filter(|(_, d)| d.get("kind").and_then(Value::as_str) == Some("Migration")) {
-        let ns = d.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default").to_owned();
-        let name = d.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_owned();
-        let plan = d.pointer("/spec/plan/name").and_then(Value::as_str).unwrap_or_default().to_owned();
+    for (_, d) in docs
+        .iter()
+        .filter(|(_, d)| d.get("kind").and_then(Value::as_str) == Some("Migration"))
+    {
+        let ns = d
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("default")
+            .to_owned();
+        let name = d
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let plan = d
+            .pointer("/spec/plan/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         planned.insert((ns.clone(), plan.clone()));
         out.push((ns, name, plan));
     }
-    for (_, d) in docs.iter().filter(|(_, d)| d.get("kind").and_then(Value::as_str) == Some("Plan")) {
-        let ns = d.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default").to_owned();
-        let plan = d.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_owned();
+    for (_, d) in docs
+        .iter()
+        .filter(|(_, d)| d.get("kind").and_then(Value::as_str) == Some("Plan"))
+    {
+        let ns = d
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("default")
+            .to_owned();
+        let plan = d
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         if planned.contains(&(ns.clone(), plan.clone())) {
             continue;
         }
@@ -208,9 +308,18 @@ async fn ensure_migrations(client: &kube::Client, docs: &[(String, Value)]) -> a
         if api.get_opt(&name).await?.is_none() {
             let m = Migration::new(
                 &name,
-                MigrationSpec { plan: ObjectReference { name: Some(plan.clone()), namespace: Some(ns.clone()), ..Default::default() }, ..MigrationSpec::default() },
+                MigrationSpec {
+                    plan: ObjectReference {
+                        name: Some(plan.clone()),
+                        namespace: Some(ns.clone()),
+                        ..Default::default()
+                    },
+                    ..MigrationSpec::default()
+                },
             );
-            api.create(&PostParams::default(), &m).await.with_context(|| format!("creating Migration {ns}/{name}"))?;
+            api.create(&PostParams::default(), &m)
+                .await
+                .with_context(|| format!("creating Migration {ns}/{name}"))?;
             eprintln!("Migration/{name} created for Plan/{plan}");
         }
         out.push((ns, name, plan));
@@ -220,7 +329,9 @@ async fn ensure_migrations(client: &kube::Client, docs: &[(String, Value)]) -> a
     }
     // Existing migrations that already finished are reported as they are.
     for (ns, name, _) in &out {
-        let m = Api::<Migration>::namespaced(client.clone(), ns).get(name).await?;
+        let m = Api::<Migration>::namespaced(client.clone(), ns)
+            .get(name)
+            .await?;
         let _ = m.name_any();
     }
     Ok(out)

@@ -8,7 +8,10 @@ use kube::ResourceExt;
 use serde::Serialize;
 
 fn vm_label(s: &VmStatus) -> String {
-    s.vm.name.clone().or_else(|| s.vm.id.clone()).unwrap_or_default()
+    s.vm.name
+        .clone()
+        .or_else(|| s.vm.id.clone())
+        .unwrap_or_default()
 }
 
 fn result(s: &VmStatus) -> &'static str {
@@ -31,7 +34,12 @@ pub fn lines(plan: &Plan, migration: &Migration) -> Vec<String> {
     let mut out = Vec::new();
     for c in migration.status.iter().flat_map(|s| s.conditions.iter()) {
         if c.category.as_str() == "Critical" && c.is_true() {
-            out.push(format!("{}: {} {}", migration.name_any(), c.type_, c.message.clone().unwrap_or_default()));
+            out.push(format!(
+                "{}: {} {}",
+                migration.name_any(),
+                c.type_,
+                c.message.clone().unwrap_or_default()
+            ));
         }
     }
     let Some(m) = plan.status.as_ref().and_then(|s| s.migration.as_ref()) else {
@@ -44,13 +52,27 @@ pub fn lines(plan: &Plan, migration: &Migration) -> Vec<String> {
             .map(|st| {
                 st.tasks
                     .iter()
-                    .map(|t| format!("{} {}/{} MB", t.name, t.progress.completed, t.progress.total))
+                    .map(|t| {
+                        format!(
+                            "{} {}/{} MB",
+                            t.name, t.progress.completed, t.progress.total
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join(", ")
             })
             .unwrap_or_default();
-        let err = s.error.as_ref().map(|e| format!(" error in {}: {}", e.phase, e.reasons.join("; "))).unwrap_or_default();
-        out.push(format!("  vm {:<24} {:<10} {:<18} {disks}{err}", vm_label(s), result(s), s.phase));
+        let err = s
+            .error
+            .as_ref()
+            .map(|e| format!(" error in {}: {}", e.phase, e.reasons.join("; ")))
+            .unwrap_or_default();
+        out.push(format!(
+            "  vm {:<24} {:<10} {:<18} {disks}{err}",
+            vm_label(s),
+            result(s),
+            s.phase
+        ));
     }
     out
 }
@@ -73,7 +95,12 @@ pub struct VmSummary {
 /// The summary rows of a plan's migration.
 pub fn summary(plan: &Plan, _migration: &Migration, data_dir: &Path) -> Vec<VmSummary> {
     let ns = plan.spec.target_namespace.clone();
-    let vms = plan.status.as_ref().and_then(|s| s.migration.as_ref()).map(|m| m.vms.clone()).unwrap_or_default();
+    let vms = plan
+        .status
+        .as_ref()
+        .and_then(|s| s.migration.as_ref())
+        .map(|m| m.vms.clone())
+        .unwrap_or_default();
     vms.iter()
         .map(|s| {
             let transfer = s.step(step::DISK_TRANSFER);
@@ -91,8 +118,20 @@ pub fn summary(plan: &Plan, _migration: &Migration, data_dir: &Path) -> Vec<VmSu
                 disks: transfer.map_or(0, |t| t.tasks.len()),
                 copied_mb: transfer.map_or(0, |t| t.progress.completed),
                 seconds,
-                manifests: if target.is_empty() { String::new() } else { data_dir.join("local/manifests").join(&ns).join(&target).display().to_string() },
-                error: s.error.as_ref().map(|e| format!("{}: {}", e.phase, e.reasons.join("; "))),
+                manifests: if target.is_empty() {
+                    String::new()
+                } else {
+                    data_dir
+                        .join("local/manifests")
+                        .join(&ns)
+                        .join(&target)
+                        .display()
+                        .to_string()
+                },
+                error: s
+                    .error
+                    .as_ref()
+                    .map(|e| format!("{}: {}", e.phase, e.reasons.join("; "))),
             }
         })
         .collect()
@@ -105,7 +144,10 @@ pub fn print_summary(rows: &[Vec<VmSummary>], output: &str) -> anyhow::Result<()
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    println!("{:<16} {:<24} {:<24} {:<10} {:>5} {:>10} {:>8}  MANIFESTS", "PLAN", "VM", "TARGET", "RESULT", "DISKS", "COPIED_MB", "SECONDS");
+    println!(
+        "{:<16} {:<24} {:<24} {:<10} {:>5} {:>10} {:>8}  MANIFESTS",
+        "PLAN", "VM", "TARGET", "RESULT", "DISKS", "COPIED_MB", "SECONDS"
+    );
     for r in rows {
         println!(
             "{:<16} {:<24} {:<24} {:<10} {:>5} {:>10} {:>8}  {}",

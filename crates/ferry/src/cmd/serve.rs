@@ -34,7 +34,9 @@ pub fn default_data_dir() -> anyhow::Result<PathBuf> {
     if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
         return Ok(PathBuf::from(x).join("ferry"));
     }
-    let home = std::env::var_os("HOME").filter(|h| !h.is_empty()).context("HOME is not set: pass --data-dir")?;
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .context("HOME is not set: pass --data-dir")?;
     Ok(PathBuf::from(home).join(".local/share/ferry"))
 }
 
@@ -44,7 +46,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(d) => d,
         None => default_data_dir()?,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let settings = ferry_controller::Settings { max_vm_inflight: args.max_vm_inflight, ..ferry_controller::Settings::default() };
         let embedded = Embedded::start(&data_dir, args.listen, settings).await?;
