@@ -170,10 +170,12 @@ fn ensure_registered(
     uid: &str,
     url: &str,
 ) -> std::result::Result<(), String> {
-    if let Some(info) = ctx.inventory.provider_info(uid) {
-        if info.url == url {
-            return Ok(());
-        }
+    if ctx
+        .inventory
+        .provider_info(uid)
+        .is_some_and(|info| info.url == url)
+    {
+        return Ok(());
     }
     let info = ProviderInfo {
         uid: uid.to_owned(),
@@ -192,9 +194,9 @@ fn ensure_registered(
 
 /// Forget a deleted provider's inventory.
 pub fn forget(ctx: &Context, provider: &Provider) {
-    if let Some(uid) = provider.uid() {
-        if let Err(err) = ctx.inventory.remove_provider(&uid) {
-            tracing::warn!(provider = %provider.name_any(), error = %chain(&err), "cannot remove the provider's inventory");
-        }
+    if let Some(uid) = provider.uid()
+        && let Err(err) = ctx.inventory.remove_provider(&uid)
+    {
+        tracing::warn!(provider = %provider.name_any(), error = %chain(&err), "cannot remove the provider's inventory");
     }
 }

@@ -4,6 +4,8 @@
 //! identical to its source, VirtualMachine and DataVolume manifests valid
 //! against KubeVirt's and CDI's OpenAPI, MACs/CPU/memory/firmware carried
 //! over; a cancelled VM leaves nothing behind; a rerun resumes.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

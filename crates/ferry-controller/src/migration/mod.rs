@@ -67,10 +67,9 @@ async fn apply(migration: Arc<Migration>, ctx: Arc<Context>) -> Result<Action> {
         .lock()
         .map_err(|_| Error::Invalid("runs lock poisoned".into()))?
         .get(&uid)
+        && !run.task.is_finished()
     {
-        if !run.task.is_finished() {
-            return Ok(Action::requeue(Duration::from_secs(5)));
-        }
+        return Ok(Action::requeue(Duration::from_secs(5)));
     }
     let ns = migration.namespace().unwrap_or_default();
     let plan_ref = &migration.spec.plan;

@@ -27,10 +27,10 @@ pub(super) struct Shared {
 impl Shared {
     /// Change VM `i`'s status.
     pub fn update(&self, i: usize, f: impl FnOnce(&mut VmStatus)) {
-        if let Ok(mut vms) = self.vms.lock() {
-            if let Some(s) = vms.get_mut(i) {
-                f(s);
-            }
+        if let Ok(mut vms) = self.vms.lock()
+            && let Some(s) = vms.get_mut(i)
+        {
+            f(s);
         }
     }
 

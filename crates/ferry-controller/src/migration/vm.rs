@@ -207,8 +207,10 @@ async fn run_phases(
         },
         &mut random,
     );
-    if prev_name.is_none() {
-        if let Ok(Some(existing)) = vm_api.get_opt(&target).await {
+    if prev_name.is_none()
+        && let Ok(Some(existing)) = vm_api.get_opt(&target).await
+    {
+        {
             let ours = existing
                 .labels()
                 .get("vmID")
