@@ -82,6 +82,16 @@ fn finish(conds: &mut Conditions) {
     }
 }
 
+/// The status as a merge patch: every field present, so a list that became
+/// empty replaces the old one instead of being left out.
+fn body(status: &MapStatus) -> serde_json::Value {
+    serde_json::json!({
+        "conditions": status.conditions,
+        "references": status.references,
+        "observedGeneration": status.observed_generation,
+    })
+}
+
 fn requeue(conds: &Conditions) -> Action {
     Action::requeue(Duration::from_secs(if conds.is_ready() { 60 } else { 2 }))
 }
@@ -132,14 +142,15 @@ pub async fn reconcile_network(map: Arc<NetworkMap>, ctx: Arc<Context>) -> Resul
             );
         }
     }
-    finish(&mut status.conditions);
+    // Drop conditions that no longer hold before deciding Ready.
     status.conditions.end_staging();
+    finish(&mut status.conditions);
     status.observed_generation = map.metadata.generation;
     if map.status.as_ref() != Some(&status) {
         patch_status(
             &Api::<NetworkMap>::namespaced(ctx.client.clone(), &ns),
             &map.name_any(),
-            &status,
+            &body(&status),
         )
         .await?;
     }
@@ -186,14 +197,15 @@ pub async fn reconcile_storage(map: Arc<StorageMap>, ctx: Arc<Context>) -> Resul
             );
         }
     }
-    finish(&mut status.conditions);
+    // Drop conditions that no longer hold before deciding Ready.
     status.conditions.end_staging();
+    finish(&mut status.conditions);
     status.observed_generation = map.metadata.generation;
     if map.status.as_ref() != Some(&status) {
         patch_status(
             &Api::<StorageMap>::namespaced(ctx.client.clone(), &ns),
             &map.name_any(),
-            &status,
+            &body(&status),
         )
         .await?;
     }

@@ -45,6 +45,8 @@ pub async fn reconcile(plan: Arc<Plan>, ctx: Arc<Context>) -> Result<Action> {
     for c in found {
         status.conditions.set(c);
     }
+    // Drop conditions that no longer hold before deciding Ready.
+    status.conditions.end_staging();
     if !status.conditions.has_blocker() {
         status.conditions.set(
             Condition::new(cnd::READY, Category::Required)
@@ -55,7 +57,6 @@ pub async fn reconcile(plan: Arc<Plan>, ctx: Arc<Context>) -> Result<Action> {
     for c in kept {
         status.conditions.set(c);
     }
-    status.conditions.end_staging();
     status.observed_generation = plan.metadata.generation;
     let ready = status.conditions.is_ready();
     // Another writer (the runner) may have changed `migration` since we read
