@@ -96,59 +96,97 @@ fn requeue(conds: &Conditions) -> Action {
     Action::requeue(Duration::from_secs(if conds.is_ready() { 60 } else { 2 }))
 }
 
-/// Reconcile a NetworkMap.
-pub async fn reconcile_network(map: Arc<NetworkMap>, ctx: Arc<Context>) -> Result<Action> {
+/// What differs between the two kinds of map.
+struct MapKind {
+    /// Inventory collection the sources live in.
+    collection: &'static str,
+    source_invalid: (&'static str, &'static str),
+    destination_invalid: (&'static str, &'static str),
+}
+
+const NETWORK: MapKind = MapKind {
+    collection: "networks",
+    source_invalid: (
+        types::SOURCE_NETWORK_NOT_VALID,
+        "Source network not found in the provider inventory.",
+    ),
+    destination_invalid: (
+        types::DESTINATION_NETWORK_NOT_VALID,
+        "Destination network not valid.",
+    ),
+};
+
+const STORAGE: MapKind = MapKind {
+    collection: "storages",
+    source_invalid: (
+        types::SOURCE_STORAGE_NOT_VALID,
+        "Source storage not found in the provider inventory.",
+    ),
+    destination_invalid: (
+        types::DESTINATION_STORAGE_NOT_VALID,
+        "Destination storage not valid.",
+    ),
+};
+
+/// One map entry: its source reference and, when the destination is not
+/// usable, why.
+type Entry = (Ref, Option<String>);
+
+/// Validate a map's entries and write its status when it changed.
+async fn reconcile_map<K>(
+    map: &K,
+    current: Option<&MapStatus>,
+    spec_provider: &ProviderPair,
+    entries: Vec<Entry>,
+    kind: &MapKind,
+    ctx: &Context,
+) -> Result<Action>
+where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
     let ns = map.namespace().unwrap_or_default();
-    let mut status: MapStatus = map.status.clone().unwrap_or_default();
+    let mut status = current.cloned().unwrap_or_default();
     status.conditions.begin_staging();
     status.references.clear();
-    if let Some(uid) = check_providers(&ctx, &ns, &map.spec.provider, &mut status.conditions).await
-    {
+    if let Some(uid) = check_providers(ctx, &ns, spec_provider, &mut status.conditions).await {
         let mut bad_source = Vec::new();
         let mut bad_dest = Vec::new();
-        for (i, pair) in map.spec.map.iter().enumerate() {
-            let r = pair.source.as_ref();
-            match lookup::find(&ctx, &uid, "networks", &r)? {
+        for (i, (source, dest_problem)) in entries.iter().enumerate() {
+            match lookup::find(ctx, &uid, kind.collection, source)? {
                 Some(found) => status.references.push(Ref {
                     id: Some(found.resource.id.clone()),
                     ..Ref::default()
                 }),
-                None => bad_source.push(format!("spec.map[{i}].source {}", r.display())),
+                None => bad_source.push(format!("spec.map[{i}].source {}", source.display())),
             }
-            let d = &pair.destination;
-            if d.type_ == NetworkDestinationType::Multus
-                && d.name.as_deref().unwrap_or("").is_empty()
-            {
-                bad_dest.push(format!(
-                    "spec.map[{i}].destination: multus needs a NetworkAttachmentDefinition name"
-                ));
+            if let Some(problem) = dest_problem {
+                bad_dest.push(format!("spec.map[{i}].destination: {problem}"));
             }
         }
-        let conds = &mut status.conditions;
-        if !bad_source.is_empty() {
-            conds.set(
-                Condition::new(types::SOURCE_NETWORK_NOT_VALID, Category::Critical)
-                    .reason("NotFound")
-                    .message("Source network not found in the provider inventory.")
-                    .items(bad_source),
-            );
-        }
-        if !bad_dest.is_empty() {
-            conds.set(
-                Condition::new(types::DESTINATION_NETWORK_NOT_VALID, Category::Critical)
-                    .reason("NotValid")
-                    .message("Destination network not valid.")
-                    .items(bad_dest),
-            );
+        for ((type_, message), items, reason) in [
+            (kind.source_invalid, bad_source, "NotFound"),
+            (kind.destination_invalid, bad_dest, "NotValid"),
+        ] {
+            if !items.is_empty() {
+                status.conditions.set(
+                    Condition::new(type_, Category::Critical)
+                        .reason(reason)
+                        .message(message)
+                        .items(items),
+                );
+            }
         }
     }
     // Drop conditions that no longer hold before deciding Ready.
     status.conditions.end_staging();
     finish(&mut status.conditions);
-    status.observed_generation = map.metadata.generation;
-    if map.status.as_ref() != Some(&status) {
+    status.observed_generation = map.meta().generation;
+    if current != Some(&status) {
         patch_status(
-            &Api::<NetworkMap>::namespaced(ctx.client.clone(), &ns),
+            &Api::<K>::namespaced(ctx.client.clone(), &ns),
             &map.name_any(),
             &body(&status),
         )
@@ -157,57 +195,53 @@ pub async fn reconcile_network(map: Arc<NetworkMap>, ctx: Arc<Context>) -> Resul
     Ok(requeue(&status.conditions))
 }
 
+/// Reconcile a NetworkMap.
+pub async fn reconcile_network(map: Arc<NetworkMap>, ctx: Arc<Context>) -> Result<Action> {
+    let entries = map
+        .spec
+        .map
+        .iter()
+        .map(|pair| {
+            let d = &pair.destination;
+            let problem = (d.type_ == NetworkDestinationType::Multus
+                && d.name.as_deref().unwrap_or("").is_empty())
+            .then(|| "multus needs a NetworkAttachmentDefinition name".to_owned());
+            (pair.source.as_ref(), problem)
+        })
+        .collect();
+    reconcile_map(
+        map.as_ref(),
+        map.status.as_ref(),
+        &map.spec.provider,
+        entries,
+        &NETWORK,
+        &ctx,
+    )
+    .await
+}
+
 /// Reconcile a StorageMap.
 pub async fn reconcile_storage(map: Arc<StorageMap>, ctx: Arc<Context>) -> Result<Action> {
-    let ns = map.namespace().unwrap_or_default();
-    let mut status: MapStatus = map.status.clone().unwrap_or_default();
-    status.conditions.begin_staging();
-    status.references.clear();
-    if let Some(uid) = check_providers(&ctx, &ns, &map.spec.provider, &mut status.conditions).await
-    {
-        let mut bad_source = Vec::new();
-        let mut bad_dest = Vec::new();
-        for (i, pair) in map.spec.map.iter().enumerate() {
-            match lookup::find(&ctx, &uid, "storages", &pair.source)? {
-                Some(found) => status.references.push(Ref {
-                    id: Some(found.resource.id.clone()),
-                    ..Ref::default()
-                }),
-                None => bad_source.push(format!("spec.map[{i}].source {}", pair.source.display())),
-            }
-            if pair.destination.storage_class.is_empty() {
-                bad_dest.push(format!("spec.map[{i}].destination.storageClass is empty"));
-            }
-        }
-        let conds = &mut status.conditions;
-        if !bad_source.is_empty() {
-            conds.set(
-                Condition::new(types::SOURCE_STORAGE_NOT_VALID, Category::Critical)
-                    .reason("NotFound")
-                    .message("Source storage not found in the provider inventory.")
-                    .items(bad_source),
-            );
-        }
-        if !bad_dest.is_empty() {
-            conds.set(
-                Condition::new(types::DESTINATION_STORAGE_NOT_VALID, Category::Critical)
-                    .reason("NotValid")
-                    .message("Destination storage not valid.")
-                    .items(bad_dest),
-            );
-        }
-    }
-    // Drop conditions that no longer hold before deciding Ready.
-    status.conditions.end_staging();
-    finish(&mut status.conditions);
-    status.observed_generation = map.metadata.generation;
-    if map.status.as_ref() != Some(&status) {
-        patch_status(
-            &Api::<StorageMap>::namespaced(ctx.client.clone(), &ns),
-            &map.name_any(),
-            &body(&status),
-        )
-        .await?;
-    }
-    Ok(requeue(&status.conditions))
+    let entries = map
+        .spec
+        .map
+        .iter()
+        .map(|pair| {
+            let problem = pair
+                .destination
+                .storage_class
+                .is_empty()
+                .then(|| "storageClass is empty".to_owned());
+            (pair.source.clone(), problem)
+        })
+        .collect();
+    reconcile_map(
+        map.as_ref(),
+        map.status.as_ref(),
+        &map.spec.provider,
+        entries,
+        &STORAGE,
+        &ctx,
+    )
+    .await
 }

@@ -515,31 +515,22 @@ async fn create_or_replace_vm(
 fn write_manifests(dest: &dyn ferry_destination::Destination, built: &Built) -> Result<(), String> {
     let ns = built.vm.namespace().unwrap_or_default();
     let name = built.vm.name_any();
-    let yaml = |v: &dyn erased::Ser| v.to_yaml();
-    dest.write_manifest(&ns, &name, "virtualmachine.yaml", &yaml(&built.vm)?)
+    dest.write_manifest(&ns, &name, "virtualmachine.yaml", &to_yaml(&built.vm)?)
         .map_err(|e| chain(&e))?;
     for dv in &built.data_volumes {
         dest.write_manifest(
             &ns,
             &name,
             &format!("datavolume-{}.yaml", dv.name_any()),
-            &yaml(dv)?,
+            &to_yaml(dv)?,
         )
         .map_err(|e| chain(&e))?;
     }
     Ok(())
 }
 
-mod erased {
-    /// YAML rendering of the objects ferry writes.
-    pub trait Ser {
-        fn to_yaml(&self) -> Result<String, String>;
-    }
-    impl<T: serde::Serialize> Ser for T {
-        fn to_yaml(&self) -> Result<String, String> {
-            serde_saphyr::to_string(self).map_err(|e| format!("cannot render YAML: {e}"))
-        }
-    }
+fn to_yaml(value: &impl serde::Serialize) -> Result<String, String> {
+    serde_saphyr::to_string(value).map_err(|e| format!("cannot render YAML: {e}"))
 }
 
 /// Remove what a stopped VM created: the VirtualMachine always; the volumes
