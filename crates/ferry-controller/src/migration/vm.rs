@@ -20,7 +20,7 @@ use kube::api::{DeleteParams, PostParams};
 use kube::{Api, ResourceExt};
 
 use super::builder::{self, BuildInputs, Built};
-use super::disks::{self, DiskSource, Outcome};
+use super::disks::{self, CopyJob, DiskSource, Done, Outcome};
 use super::runner::Shared;
 use crate::context::{Context, now};
 use crate::error::chain;
@@ -404,8 +404,15 @@ async fn copy_disks(
                 task.mark_started(t);
             }
         });
+        let job = CopyJob {
+            progress,
+            cancel: cancel.clone(),
+            workers,
+            verify,
+            limit: ctx.rate_limit.clone(),
+        };
         jobs.push(tokio::task::spawn_blocking(move || {
-            disks::copy_disk(&*dest, &vol, &src, progress, cancel, workers, verify)
+            disks::copy_disk(&*dest, &vol, &src, job)
         }));
     }
     let all = futures::future::join_all(jobs);
@@ -421,7 +428,10 @@ async fn copy_disks(
     let mut errors = Vec::new();
     for ((pvc, _, _), r) in progresses.iter().zip(results) {
         match r {
-            Ok(Ok(Outcome::Done)) => report(shared, i, &progresses, Some(pvc)),
+            Ok(Ok(Outcome::Done(done))) => {
+                report(shared, i, &progresses, Some(pvc));
+                note_done(shared, i, pvc, done);
+            }
             Ok(Ok(Outcome::Canceled)) => canceled = true,
             Ok(Err(e)) => {
                 let t = now();
@@ -446,6 +456,28 @@ async fn copy_disks(
         return Err(Stop::Failed(phase::COPY_DISKS.into(), errors.join("; ")));
     }
     Ok(())
+}
+
+/// Record on the disk's task what the copy did: nothing (already copied by
+/// an earlier run) or how much an interrupted run had copied already.
+fn note_done(shared: &Shared, i: usize, pvc: &str, done: Done) {
+    shared.update(i, |s| {
+        let Some(task) = s
+            .step_mut(step::DISK_TRANSFER)
+            .and_then(|st| st.task_mut(pvc))
+        else {
+            return;
+        };
+        if done.already_ready {
+            task.annotations
+                .insert("alreadyCopied".into(), "true".into());
+        } else {
+            task.annotations
+                .insert("resumedBytes".into(), done.resumed_bytes.to_string());
+            task.annotations
+                .insert("writtenBytes".into(), done.written_bytes.to_string());
+        }
+    });
 }
 
 /// Copy progress into the tasks (MB); `finished` marks one task completed.
