@@ -64,4 +64,3 @@ fn upload_and_attach_sparse_and_flat_vmdk() {
     // No placeholder is left behind for the single-file VMDK.
     assert!(!on_ds.join("sparse-flat.vmdk").exists());
 }
-
