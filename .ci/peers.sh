@@ -18,3 +18,5 @@ qemu-img --version | head -1
 command -v qemu-io >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq qemu-utils; }
 # Real OPA for the validation differential tests.
 bash "$(dirname "$0")/opa.sh"
+# vSphere API simulator (govmomi) built into /usr/local/bin/ferry-vcsim.
+bash "$(dirname "$0")/vcsim.sh"

@@ -10,6 +10,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod vcsim;
+pub use vcsim::{AttachedDisk, Vcsim, VcsimInfo, VcsimOptions, vcsim, vcsim_with};
+
 /// True when missing peers must fail tests (`FERRY_REQUIRE_PEERS=1`).
 pub fn peers_required() -> bool {
     std::env::var("FERRY_REQUIRE_PEERS").is_ok_and(|v| v == "1" || v == "true")
