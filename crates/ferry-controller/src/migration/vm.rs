@@ -16,6 +16,7 @@ use ferry_core::api::plan_status::{Step, Task};
 use ferry_core::api::{Category, Condition, NetworkMap, Plan, StorageMap};
 use ferry_core::naming::{self, SeededSuffix, TargetNameInputs};
 use ferry_destination::{Volume, VolumeRequest};
+use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{DeleteParams, PostParams};
 use kube::{Api, ResourceExt};
 
@@ -276,6 +277,9 @@ async fn run_phases(
 
     // CreateDataVolumes: volumes on the destination, DataVolumes in the API.
     set_phase(shared, i, phase::CREATE_DATA_VOLUMES);
+    ensure_namespace(&ctx.client, &plan.spec.target_namespace)
+        .await
+        .map_err(fail(phase::CREATE_DATA_VOLUMES))?;
     let dv_api: Api<DataVolume> = Api::namespaced(ctx.client.clone(), &plan.spec.target_namespace);
     let mut volumes = Vec::new();
     for (d, dv) in built.disks.iter().zip(&built.data_volumes) {
@@ -507,6 +511,26 @@ fn report(
         }
         st.reflect_tasks(t.clone());
     });
+}
+
+/// Create the target namespace when it is missing, as Forklift does.
+async fn ensure_namespace(client: &kube::Client, name: &str) -> Result<(), String> {
+    let api: Api<Namespace> = Api::all(client.clone());
+    let ns = Namespace {
+        metadata: kube::api::ObjectMeta {
+            name: Some(name.to_owned()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    match api.create(&PostParams::default(), &ns).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(e)) if e.code == 409 => Ok(()),
+        Err(e) => Err(format!(
+            "creating the target namespace {name}: {}",
+            chain(&e)
+        )),
+    }
 }
 
 async fn create_or_keep(api: &Api<DataVolume>, dv: &DataVolume) -> Result<(), String> {
