@@ -248,5 +248,10 @@ h=$(appliance truncated bios 1 1 512 false "8/0:1:0xee,7:1:0xef" "VM_Network|00:
 pack "$out/corrupt/truncated.ova" "$h" truncated.ovf truncated.mf truncated-disk1.vmdk
 truncate -s $(( $(stat -c %s "$out/corrupt/truncated.ova") - 2048 - $(stat -c %s "$h/truncated-disk1.vmdk") / 2 )) "$out/corrupt/truncated.ova"
 
+# Every file is complete now: date them two minutes back so that the OVA
+# provider (which skips files modified in the last 30 s, as they may still be
+# being copied) takes them at once.
+find "$out" -type f -exec touch -d '-2 min' {} +
+
 echo "built sample appliances in $out:"
 (cd "$out" && find appliances corrupt -type f | sort)

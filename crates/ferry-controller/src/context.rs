@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 use ferry_destination::Destination;
 use ferry_inventory::Inventory;
 
+use crate::migration::throttle::RateLimit;
+
 /// Controller settings (the ForkliftController values that matter here).
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -19,6 +21,9 @@ pub struct Settings {
     pub copy_workers: usize,
     /// Compute and compare checksums of every copied disk.
     pub verify: bool,
+    /// Bandwidth limit in bytes per second for all disk copies together
+    /// (`None`: unlimited).
+    pub max_copy_rate: Option<u64>,
 }
 
 impl Default for Settings {
@@ -29,6 +34,7 @@ impl Default for Settings {
             block_overhead: 0,
             copy_workers: 0,
             verify: true,
+            max_copy_rate: None,
         }
     }
 }
@@ -54,6 +60,8 @@ pub struct Context {
     pub settings: Settings,
     /// Migrations running now.
     pub runs: Mutex<HashMap<String, Run>>,
+    /// The shared bandwidth limit, from `settings.max_copy_rate`.
+    pub rate_limit: Option<Arc<RateLimit>>,
 }
 
 impl std::fmt::Debug for Context {
@@ -77,6 +85,7 @@ impl Context {
             client,
             inventory,
             destination,
+            rate_limit: settings.max_copy_rate.map(|r| Arc::new(RateLimit::new(r))),
             settings,
             runs: Mutex::new(HashMap::new()),
         })

@@ -63,12 +63,25 @@ pub fn inventory(context: impl Into<String>) -> impl FnOnce(ferry_inventory::Err
     move |source| Error::Inventory { context, source }
 }
 
+/// One error's text; API errors as the server's message with the reason and
+/// code, not the debug dump of the whole Status.
+fn one(err: &(dyn std::error::Error + 'static)) -> String {
+    let status = match err.downcast_ref::<kube::Error>() {
+        Some(kube::Error::Api(s)) => Some(s.as_ref()),
+        _ => err.downcast_ref::<kube::core::Status>(),
+    };
+    match status {
+        Some(s) => format!("{} ({}, HTTP {})", s.message, s.reason, s.code),
+        None => err.to_string(),
+    }
+}
+
 /// The full chain of an error as one line (`a: b: c`), for status messages.
 pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = err.to_string();
+    let mut out = one(err);
     let mut next = err.source();
     while let Some(e) = next {
-        let s = e.to_string();
+        let s = one(e);
         if !out.contains(&s) {
             out.push_str(": ");
             out.push_str(&s);

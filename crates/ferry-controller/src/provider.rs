@@ -146,6 +146,19 @@ fn assess(provider: &Provider, ctx: &Context, status: &mut ProviderStatus) -> Ac
             .reason("Completed")
             .message("The inventory has been loaded."),
     );
+    if !state.pending.is_empty() {
+        // Ready (what is collected can be used), but not settled: a plan
+        // naming a VM from a package still being copied waits for it.
+        conds.set(
+            Condition::new(types::LOAD_INVENTORY, Category::Advisory)
+                .reason("Pending")
+                .message(format!(
+                    "Waiting for {} package(s) still being written: {}",
+                    state.pending.len(),
+                    state.pending.join("; ")
+                )),
+        );
+    }
     if let Some(err) = &state.validation_error {
         conds.set(
             Condition::new(types::INVENTORY_ERROR, Category::Warn)
@@ -159,7 +172,11 @@ fn assess(provider: &Provider, ctx: &Context, status: &mut ProviderStatus) -> Ac
             .message("The provider is ready."),
     );
     settle(status, "Ready");
-    Action::requeue(Duration::from_secs(60))
+    if state.pending.is_empty() {
+        Action::requeue(Duration::from_secs(60))
+    } else {
+        Action::requeue(Duration::from_secs(2))
+    }
 }
 
 /// Register the provider with the inventory (or re-register when its URL

@@ -93,6 +93,9 @@ pub struct ProviderState {
     pub last_validated: usize,
     /// What the last successful collection skipped, one sentence each.
     pub warnings: Vec<String>,
+    /// What the last successful collection will pick up by itself soon
+    /// (packages still being copied): the inventory has not settled.
+    pub pending: Vec<String>,
 }
 
 struct Entry {
@@ -303,6 +306,7 @@ enum Outcome {
     Collected {
         report: ApplyReport,
         warnings: Vec<String>,
+        pending: Vec<String>,
         validated: usize,
         validation_error: Option<String>,
     },
@@ -323,11 +327,13 @@ async fn run_loop(
                 Outcome::Collected {
                     report,
                     warnings,
+                    pending,
                     validated,
                     validation_error,
                 } => {
                     s.inventory_created = true;
                     s.warnings = warnings;
+                    s.pending = pending;
                     s.failure = None;
                     s.last_report = Some(report);
                     s.last_validated = validated;
@@ -370,6 +376,7 @@ impl Cycle {
             }
         };
         let warnings = snapshot.warnings().to_vec();
+        let pending = snapshot.pending_items().to_vec();
         let store = self.store.clone();
         let uid = self.info.uid.clone();
         let retired = self.retired.clone();
@@ -415,6 +422,7 @@ impl Cycle {
         Outcome::Collected {
             report,
             warnings,
+            pending,
             validated,
             validation_error,
         }
@@ -442,10 +450,22 @@ pub(crate) fn validate_stale(
     let Some(current) = validator.rules_version(provider_type)? else {
         return Ok(0);
     };
+    // Types whose workloads expand references (vSphere: host → cluster →
+    // datacenter) are validated on the workload, as Forklift does: rules
+    // such as drs_enabled read `host.cluster`.
+    let spec = crate::web::spec::type_spec(provider_type).filter(|s| !s.expand.is_empty());
     let mut done = 0;
     let mut first_error = None;
     for vm in store.needing_validation(uid, VMS, current)? {
-        match validator.validate(provider_type, &vm.resource.object) {
+        let workload;
+        let input = match spec {
+            Some(spec) => {
+                workload = crate::web::render::workload(spec, uid, &vm, store)?;
+                &workload
+            }
+            None => &vm.resource.object,
+        };
+        match validator.validate(provider_type, input) {
             Ok(v) => {
                 if store.set_validation(
                     uid,

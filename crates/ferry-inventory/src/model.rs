@@ -84,6 +84,7 @@ impl Resource {
 pub struct Snapshot {
     collections: BTreeMap<String, Vec<Resource>>,
     warnings: Vec<String>,
+    pending: Vec<String>,
 }
 
 impl Snapshot {
@@ -111,6 +112,20 @@ impl Snapshot {
     /// What the collector skipped.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    /// Record something the collector will pick up by itself soon (a
+    /// package still being copied), so that callers know the inventory has
+    /// not settled yet. Also counted as a warning.
+    pub fn pending(&mut self, message: impl Into<String>) {
+        let message = message.into();
+        self.warnings.push(message.clone());
+        self.pending.push(message);
+    }
+
+    /// What the collector will pick up by itself soon.
+    pub fn pending_items(&self) -> &[String] {
+        &self.pending
     }
 
     /// Collections in name order.

@@ -474,3 +474,5 @@ fn category_rank(c: &str) -> u8 {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_vmware;

@@ -142,9 +142,10 @@ fn unsupported_provider_type() {
     let err = v.validate("ovirt", &clean_vm()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unsupported);
     assert!(err.to_string().starts_with("unsupported:"), "{err}");
-    assert_eq!(v.packages(), ["ova"]);
+    assert_eq!(v.packages(), ["ova", "vmware"]);
     assert!(v.supports("ova"));
-    assert!(!v.supports("vsphere"));
+    assert!(v.supports("vsphere"));
+    assert!(!v.supports("ovirt"));
 }
 
 #[test]

@@ -5,16 +5,11 @@
 //! OPA comes from `.ci/opa.sh` (the `ferry-opa-python` peer); without it the
 //! test is skipped locally and fails under FERRY_REQUIRE_PEERS=1.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod common;
 
-use ferry_validation::Validator;
+use std::path::Path;
+
 use serde_json::{Value, json};
-
-fn policies_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")
-}
 
 fn clean_vm() -> Value {
     json!({
@@ -407,41 +402,6 @@ fn random_cases(n: usize) -> Vec<(String, Value)> {
     out
 }
 
-/// Sort concerns and errors so documents compare as sets.
-fn canonical(v: &Value) -> Value {
-    let mut v = v.clone();
-    for key in ["concerns", "errors"] {
-        if let Some(arr) = v.get_mut(key).and_then(Value::as_array_mut) {
-            arr.sort_by_key(|x| x.to_string());
-        }
-    }
-    v
-}
-
-fn opa_results(inputs: &[Value]) -> Vec<Value> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/opa_eval.py");
-    let mut child = Command::new("ferry-opa-python")
-        .arg(script)
-        .args(["--path", "io.konveyor.forklift.ova.validate"])
-        .arg(policies_root())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start ferry-opa-python");
-    let payload = serde_json::to_vec(inputs).unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(&payload));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(
-        out.status.success(),
-        "OPA helper failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("OPA helper output is JSON")
-}
-
 #[test]
 fn regorus_agrees_with_opa_on_every_case() {
     if ferry_testutil::peer("ferry-opa-python").is_none() {
@@ -449,49 +409,7 @@ fn regorus_agrees_with_opa_on_every_case() {
     }
     let mut cases = cases();
     cases.extend(random_cases(400));
-    let inputs: Vec<Value> = cases.iter().map(|(_, v)| v.clone()).collect();
-    let opa = opa_results(&inputs);
-    assert_eq!(opa.len(), cases.len());
-    let validator = Validator::new(&[policies_root()]).unwrap();
-    let mut mismatches = Vec::new();
-    let mut concern_ids = std::collections::BTreeSet::new();
-    for ((name, input), opa) in cases.iter().zip(&opa) {
-        let ours = validator.validate_raw("ova", input);
-        match (ours, opa.get("result")) {
-            (Ok(ours), Some(theirs)) => {
-                if canonical(&ours) != canonical(theirs) {
-                    mismatches.push(format!(
-                        "{name}:\n  regorus: {}\n  opa:     {}",
-                        canonical(&ours),
-                        canonical(theirs)
-                    ));
-                }
-                for c in theirs["concerns"].as_array().unwrap() {
-                    concern_ids.insert(c["id"].as_str().unwrap_or_default().to_owned());
-                }
-                // The typed API agrees with the raw document.
-                let typed = validator.validate("ova", input).unwrap();
-                assert_eq!(
-                    typed.concerns.len(),
-                    theirs["concerns"].as_array().unwrap().len(),
-                    "{name}"
-                );
-                assert_eq!(
-                    typed.rules_version,
-                    theirs["rules_version"].as_i64().unwrap(),
-                    "{name}"
-                );
-            }
-            (ours, _) => mismatches.push(format!("{name}: regorus {ours:?}, opa {opa}")),
-        }
-    }
-    assert!(
-        mismatches.is_empty(),
-        "{} of {} cases differ:\n{}",
-        mismatches.len(),
-        cases.len(),
-        mismatches.join("\n")
-    );
+    let concern_ids = common::assert_agree("ova", &cases);
     // The table exercises every shipped concern.
     let want = [
         "ova.cpu_affinity.detected",
@@ -507,7 +425,6 @@ fn regorus_agrees_with_opa_on_every_case() {
         concern_ids.iter().map(String::as_str).collect::<Vec<_>>(),
         want
     );
-    eprintln!("{} cases agree between regorus and OPA", cases.len());
 }
 
 #[test]
@@ -515,21 +432,5 @@ fn rules_version_agrees_with_opa() {
     if ferry_testutil::peer("ferry-opa-python").is_none() {
         return;
     }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/opa_eval.py");
-    let mut child = Command::new("ferry-opa-python")
-        .arg(script)
-        .args(["--path", "io.konveyor.forklift.ova.rules_version"])
-        .arg(policies_root())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"[{}]").unwrap();
-    let out = child.wait_with_output().unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let validator = Validator::new(&[policies_root()]).unwrap();
-    assert_eq!(
-        v[0]["result"]["rules_version"].as_i64(),
-        Some(validator.rules_version("ova").unwrap())
-    );
+    common::assert_rules_version_agrees("ova");
 }

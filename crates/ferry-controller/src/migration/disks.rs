@@ -10,6 +10,7 @@ use ferry_destination::{Destination, Volume};
 use ferry_image::OpenOptions;
 use ferry_image::{Error as ImageError, ErrorKind, Extent, Gate, Storage};
 
+use super::throttle::RateLimit;
 use crate::error::chain;
 
 /// Where a disk's bytes are.
@@ -36,9 +37,35 @@ impl DiskSource {
 #[derive(Debug)]
 pub enum Outcome {
     /// Copied (or found ready from an earlier run).
-    Done,
+    Done(Done),
     /// Stopped because the VM or migration was canceled.
     Canceled,
+}
+
+/// What a finished disk copy did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Done {
+    /// The volume was complete from an earlier run: nothing was copied.
+    pub already_ready: bool,
+    /// Guest bytes an interrupted earlier run had copied (not copied again).
+    pub resumed_bytes: u64,
+    /// Bytes written as data by this run.
+    pub written_bytes: u64,
+}
+
+/// How to run one disk copy.
+#[derive(Debug, Clone)]
+pub struct CopyJob {
+    /// Copy progress, read by the status reporter.
+    pub progress: Arc<Progress>,
+    /// Set to stop the copy at its next write.
+    pub cancel: Arc<AtomicBool>,
+    /// Copy worker threads (0: cores).
+    pub workers: usize,
+    /// Compare source and target checksums.
+    pub verify: bool,
+    /// Bandwidth limit shared with other copies.
+    pub limit: Option<Arc<RateLimit>>,
 }
 
 /// Open the disk image for reading.
@@ -83,14 +110,21 @@ pub fn copy_disk(
     dest: &dyn Destination,
     volume: &Volume,
     src: &DiskSource,
-    progress: Arc<Progress>,
-    cancel: Arc<AtomicBool>,
-    workers: usize,
-    verify: bool,
+    job: CopyJob,
 ) -> Result<Outcome, String> {
     if dest.is_ready(volume) {
-        return Ok(Outcome::Done);
+        return Ok(Outcome::Done(Done {
+            already_ready: true,
+            ..Done::default()
+        }));
     }
+    let CopyJob {
+        progress,
+        cancel,
+        workers,
+        verify,
+        limit,
+    } = job;
     let image = open_source(src)?;
     if image.virtual_size() > volume.capacity {
         return Err(format!(
@@ -104,9 +138,10 @@ pub fn copy_disk(
         ));
     }
     let target = dest.open_volume(volume).map_err(|e| chain(&e))?;
-    let target = Cancelable {
+    let target = Guarded {
         inner: target,
         cancel: cancel.clone(),
+        limit,
     };
     let journal = dest.journal_path(volume);
     let fresh = !journal.exists() && volume_is_empty(&volume.path);
@@ -144,7 +179,11 @@ pub fn copy_disk(
             }
             dest.mark_ready(volume, report.checksum.as_deref())
                 .map_err(|e| chain(&e))?;
-            Ok(Outcome::Done)
+            Ok(Outcome::Done(Done {
+                already_ready: false,
+                resumed_bytes: report.bytes_resumed,
+                written_bytes: report.bytes_written,
+            }))
         }
         Err(_) if cancel.load(Ordering::SeqCst) => Ok(Outcome::Canceled),
         Err(e) => Err(format!(
@@ -163,13 +202,14 @@ fn volume_is_empty(path: &Path) -> bool {
 }
 
 /// A target that refuses writes once `cancel` is set, so a running copy
-/// stops at its next write.
-struct Cancelable {
+/// stops at its next write, and that paces writes to the bandwidth limit.
+struct Guarded {
     inner: Arc<dyn Storage>,
     cancel: Arc<AtomicBool>,
+    limit: Option<Arc<RateLimit>>,
 }
 
-impl Cancelable {
+impl Guarded {
     fn check(&self) -> ferry_image::Result<()> {
         if self.cancel.load(Ordering::Relaxed) {
             Err(ImageError::new(ErrorKind::Io, "the copy was canceled"))
@@ -177,9 +217,16 @@ impl Cancelable {
             Ok(())
         }
     }
+
+    fn pace(&self, bytes: usize) -> ferry_image::Result<()> {
+        if let Some(limit) = &self.limit {
+            limit.wait(bytes as u64);
+        }
+        self.check()
+    }
 }
 
-impl Storage for Cancelable {
+impl Storage for Guarded {
     fn size(&self) -> u64 {
         self.inner.size()
     }
@@ -187,7 +234,7 @@ impl Storage for Cancelable {
         self.inner.read_at(buf, offset)
     }
     fn write_at(&self, buf: &[u8], offset: u64) -> ferry_image::Result<()> {
-        self.check()?;
+        self.pace(buf.len())?;
         self.inner.write_at(buf, offset)
     }
     fn write_zeroes(&self, offset: u64, len: u64) -> ferry_image::Result<()> {
@@ -208,6 +255,12 @@ impl Storage for Cancelable {
         self.inner.describe()
     }
     fn host_file(&self) -> Option<(&std::fs::File, u64)> {
-        self.inner.host_file()
+        // Kernel-side copies (reflink, copy_file_range) would bypass the
+        // pacing and the cancel check of `write_at`.
+        if self.limit.is_some() {
+            None
+        } else {
+            self.inner.host_file()
+        }
     }
 }

@@ -6,6 +6,7 @@
 pub mod builder;
 pub mod disks;
 mod runner;
+pub mod throttle;
 mod vm;
 
 use std::sync::Arc;

@@ -186,6 +186,14 @@ async fn run_inner(
     .await?;
     let mut mig_status = migration.status.clone().unwrap_or_default();
     mig_status.started.get_or_insert_with(now);
+    // The plan was ready when this run started: what said otherwise is stale.
+    mig_status.conditions.delete(super::types::PLAN_NOT_READY);
+    mig_status.conditions.delete(super::types::PLAN_NOT_VALID);
+    mig_status.conditions.set(
+        Condition::new(cnd::READY, Category::Required)
+            .reason("Completed")
+            .message("The migration is ready."),
+    );
     mig_status.conditions.set(
         Condition::new(cnd::RUNNING, Category::Advisory)
             .reason("Started")

@@ -16,11 +16,12 @@ use ferry_core::api::plan_status::{Step, Task};
 use ferry_core::api::{Category, Condition, NetworkMap, Plan, StorageMap};
 use ferry_core::naming::{self, SeededSuffix, TargetNameInputs};
 use ferry_destination::{Volume, VolumeRequest};
+use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{DeleteParams, PostParams};
 use kube::{Api, ResourceExt};
 
 use super::builder::{self, BuildInputs, Built};
-use super::disks::{self, DiskSource, Outcome};
+use super::disks::{self, CopyJob, DiskSource, Done, Outcome};
 use super::runner::Shared;
 use crate::context::{Context, now};
 use crate::error::chain;
@@ -276,6 +277,9 @@ async fn run_phases(
 
     // CreateDataVolumes: volumes on the destination, DataVolumes in the API.
     set_phase(shared, i, phase::CREATE_DATA_VOLUMES);
+    ensure_namespace(&ctx.client, &plan.spec.target_namespace)
+        .await
+        .map_err(fail(phase::CREATE_DATA_VOLUMES))?;
     let dv_api: Api<DataVolume> = Api::namespaced(ctx.client.clone(), &plan.spec.target_namespace);
     let mut volumes = Vec::new();
     for (d, dv) in built.disks.iter().zip(&built.data_volumes) {
@@ -404,8 +408,15 @@ async fn copy_disks(
                 task.mark_started(t);
             }
         });
+        let job = CopyJob {
+            progress,
+            cancel: cancel.clone(),
+            workers,
+            verify,
+            limit: ctx.rate_limit.clone(),
+        };
         jobs.push(tokio::task::spawn_blocking(move || {
-            disks::copy_disk(&*dest, &vol, &src, progress, cancel, workers, verify)
+            disks::copy_disk(&*dest, &vol, &src, job)
         }));
     }
     let all = futures::future::join_all(jobs);
@@ -421,7 +432,10 @@ async fn copy_disks(
     let mut errors = Vec::new();
     for ((pvc, _, _), r) in progresses.iter().zip(results) {
         match r {
-            Ok(Ok(Outcome::Done)) => report(shared, i, &progresses, Some(pvc)),
+            Ok(Ok(Outcome::Done(done))) => {
+                report(shared, i, &progresses, Some(pvc));
+                note_done(shared, i, pvc, done);
+            }
             Ok(Ok(Outcome::Canceled)) => canceled = true,
             Ok(Err(e)) => {
                 let t = now();
@@ -446,6 +460,28 @@ async fn copy_disks(
         return Err(Stop::Failed(phase::COPY_DISKS.into(), errors.join("; ")));
     }
     Ok(())
+}
+
+/// Record on the disk's task what the copy did: nothing (already copied by
+/// an earlier run) or how much an interrupted run had copied already.
+fn note_done(shared: &Shared, i: usize, pvc: &str, done: Done) {
+    shared.update(i, |s| {
+        let Some(task) = s
+            .step_mut(step::DISK_TRANSFER)
+            .and_then(|st| st.task_mut(pvc))
+        else {
+            return;
+        };
+        if done.already_ready {
+            task.annotations
+                .insert("alreadyCopied".into(), "true".into());
+        } else {
+            task.annotations
+                .insert("resumedBytes".into(), done.resumed_bytes.to_string());
+            task.annotations
+                .insert("writtenBytes".into(), done.written_bytes.to_string());
+        }
+    });
 }
 
 /// Copy progress into the tasks (MB); `finished` marks one task completed.
@@ -475,6 +511,26 @@ fn report(
         }
         st.reflect_tasks(t.clone());
     });
+}
+
+/// Create the target namespace when it is missing, as Forklift does.
+async fn ensure_namespace(client: &kube::Client, name: &str) -> Result<(), String> {
+    let api: Api<Namespace> = Api::all(client.clone());
+    let ns = Namespace {
+        metadata: kube::api::ObjectMeta {
+            name: Some(name.to_owned()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    match api.create(&PostParams::default(), &ns).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(e)) if e.code == 409 => Ok(()),
+        Err(e) => Err(format!(
+            "creating the target namespace {name}: {}",
+            chain(&e)
+        )),
+    }
 }
 
 async fn create_or_keep(api: &Api<DataVolume>, dv: &DataVolume) -> Result<(), String> {

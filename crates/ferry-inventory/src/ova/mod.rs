@@ -180,9 +180,12 @@ impl Inner {
         snap.push("storages", self.dummy_storage());
         let mut wait: Option<Duration> = None;
         for p in &report.problems {
-            snap.warn(format!("{}: {}", p.path.display(), p.message));
+            let message = format!("{}: {}", p.path.display(), p.message);
             if let Some(left) = self.time_until_old_enough(&p.path) {
                 wait = Some(wait.map_or(left, |w| w.min(left)));
+                snap.pending(message);
+            } else {
+                snap.warn(message);
             }
         }
         *self.next_rescan.lock().unwrap_or_else(|p| p.into_inner()) =

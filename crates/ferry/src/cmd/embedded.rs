@@ -9,6 +9,71 @@ use anyhow::Context as _;
 use ferry_controller::{Context, Settings};
 use ferry_inventory::{Inventory, InventoryOptions};
 
+/// Controller settings shared by `ferry serve` and `ferry migrate`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ControllerArgs {
+    /// VMs migrated at once (`controller_max_vm_inflight`).
+    #[arg(long, default_value_t = 20)]
+    pub max_vm_inflight: usize,
+    /// Copy worker threads per disk (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub workers: usize,
+    /// Skip the end-to-end checksum comparison of every disk.
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Bandwidth limit for all disk copies together, bytes per second with
+    /// an optional K, M or G suffix (powers of 1024), e.g. `100M`.
+    #[arg(long, value_parser = parse_rate)]
+    pub max_rate: Option<u64>,
+}
+
+impl ControllerArgs {
+    /// The controller settings these arguments select.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            max_vm_inflight: self.max_vm_inflight,
+            copy_workers: self.workers,
+            verify: !self.no_verify,
+            max_copy_rate: self.max_rate,
+            ..Settings::default()
+        }
+    }
+}
+
+/// `100M`, `1.5G`, `4096`, `100MiB/s` -> bytes per second.
+pub fn parse_rate(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let t = t.strip_suffix("/s").unwrap_or(t);
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix("ib"))
+        .or_else(|| t.strip_suffix(['B', 'b']))
+        .unwrap_or(t);
+    let (number, unit) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&t[..i], c.to_ascii_uppercase()),
+        _ => (t, ' '),
+    };
+    let scale: f64 = match unit {
+        ' ' => 1.0,
+        'K' => 1024.0,
+        'M' => 1024.0 * 1024.0,
+        'G' => 1024.0 * 1024.0 * 1024.0,
+        other => return Err(format!("unknown unit '{other}' in '{text}': use K, M or G")),
+    };
+    let value: f64 = number.trim().parse().map_err(|_| {
+        format!(
+            "'{text}' is not a rate: write a number with an optional K, M or G suffix, e.g. 100M"
+        )
+    })?;
+    let bytes = value * scale;
+    if !bytes.is_finite() || bytes < 1.0 || bytes > u64::MAX as f64 {
+        return Err(format!(
+            "'{text}' is not a usable rate: it must be at least 1 byte per second"
+        ));
+    }
+    Ok(bytes as u64)
+}
+
 /// A running embedded control plane.
 pub struct Embedded {
     /// The API server.
@@ -76,5 +141,23 @@ impl Embedded {
         self.controllers.abort();
         let _ = self.controllers.await;
         self.server.shutdown().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_rate;
+
+    #[test]
+    fn rates_parse_with_binary_units() {
+        assert_eq!(parse_rate("4096"), Ok(4096));
+        assert_eq!(parse_rate("8K"), Ok(8192));
+        assert_eq!(parse_rate("100M"), Ok(100 << 20));
+        assert_eq!(parse_rate("100MiB/s"), Ok(100 << 20));
+        assert_eq!(parse_rate("1.5G"), Ok(3 << 29));
+        assert_eq!(parse_rate("2mb"), Ok(2 << 20));
+        for bad in ["", "fast", "10X", "0", "-5M", "nanM"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -10,8 +10,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
+use ferry_core::api::condition::Conditions;
 use ferry_core::api::condition::types as cnd;
-use ferry_core::api::{Migration, MigrationSpec, Plan};
+use ferry_core::api::{Migration, MigrationSpec, NetworkMap, Plan, Provider, StorageMap};
 use k8s_openapi::api::core::v1::{Namespace, ObjectReference};
 use kube::ResourceExt;
 use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
@@ -19,7 +20,7 @@ use kube::core::GroupVersionKind;
 use kube::discovery;
 use serde_json::Value;
 
-use super::embedded::Embedded;
+use super::embedded::{ControllerArgs, Embedded};
 
 /// Arguments of `ferry migrate`.
 #[derive(Debug, clap::Args)]
@@ -30,15 +31,9 @@ pub struct Args {
     /// Data directory: API objects, inventory, volumes and VM manifests.
     #[arg(long, env = "FERRY_DATA_DIR", default_value = "ferry-data")]
     pub data_dir: PathBuf,
-    /// VMs migrated at once (`controller_max_vm_inflight`).
-    #[arg(long, default_value_t = 20)]
-    pub max_vm_inflight: usize,
-    /// Copy worker threads per disk (0: one per core).
-    #[arg(long, default_value_t = 0)]
-    pub workers: usize,
-    /// Skip the end-to-end checksum comparison of every disk.
-    #[arg(long)]
-    pub no_verify: bool,
+    /// Controller settings.
+    #[command(flatten)]
+    pub controller: ControllerArgs,
     /// Give up after this many seconds (0: never).
     #[arg(long, default_value_t = 0)]
     pub timeout: u64,
@@ -61,12 +56,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     if docs.is_empty() {
         bail!("no manifests found in {:?}", args.files);
     }
-    let settings = ferry_controller::Settings {
-        max_vm_inflight: args.max_vm_inflight,
-        copy_workers: args.workers,
-        verify: !args.no_verify,
-        ..ferry_controller::Settings::default()
-    };
+    let settings = args.controller.settings();
     let embedded = Embedded::start(
         &args.data_dir,
         SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -106,7 +96,7 @@ async fn drive(embedded: &Embedded, docs: &[(String, Value)], args: &Args) -> an
             all_done &= finished;
             lines.extend(super::progress::lines(&p, &m));
             if !finished {
-                blockers.extend(plan_blockers(&p));
+                blockers.extend(plan_blockers(&client, &p).await?);
             }
         }
         let text = lines.join("\n");
@@ -160,33 +150,79 @@ async fn drive(embedded: &Embedded, docs: &[(String, Value)], args: &Args) -> an
     Ok(())
 }
 
-/// Condition types that clear by themselves while providers and maps load.
-const TRANSIENT: &[&str] = &[
-    "ProviderNotReady",
-    "NetworkMapNotReady",
-    "StorageMapNotReady",
-];
-
-/// The plan's critical conditions that will not clear by waiting.
-fn plan_blockers(plan: &Plan) -> Vec<String> {
+/// The plan's critical conditions that will not clear by waiting, with the
+/// critical conditions of the maps and providers it names. Empty while any
+/// of its providers is still loading or still waiting for packages being
+/// copied (the `LoadInventory` condition): the inventory has not settled.
+async fn plan_blockers(client: &kube::Client, plan: &Plan) -> anyhow::Result<Vec<String>> {
     let Some(status) = plan.status.as_ref() else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
-    if status
-        .conditions
-        .iter()
-        .any(|c| TRANSIENT.contains(&c.type_.as_str()))
-    {
-        return Vec::new();
+    let ns = plan.namespace().unwrap_or_default();
+    let mut out = Vec::new();
+    let spec = &plan.spec;
+    for r in [&spec.provider.source, &spec.provider.destination] {
+        let Some(name) = r.name.as_deref() else {
+            continue;
+        };
+        let pns = r.namespace.clone().unwrap_or_else(|| ns.clone());
+        let Some(p) = Api::<Provider>::namespaced(client.clone(), &pns)
+            .get_opt(name)
+            .await?
+        else {
+            continue;
+        };
+        let Some(st) = p.status.as_ref() else {
+            return Ok(Vec::new());
+        };
+        let settled = st.phase.as_deref().is_some_and(|ph| ph != "Staging")
+            && !st.conditions.has(LOAD_INVENTORY);
+        if !settled {
+            return Ok(Vec::new());
+        }
+        out.extend(critical("Provider", name, &st.conditions));
     }
-    status
-        .conditions
+    for (kind, r) in [
+        ("NetworkMap", &spec.map.network),
+        ("StorageMap", &spec.map.storage),
+    ] {
+        let Some(name) = r.name.as_deref() else {
+            continue;
+        };
+        let mns = r.namespace.clone().unwrap_or_else(|| ns.clone());
+        let conditions = if kind == "NetworkMap" {
+            Api::<NetworkMap>::namespaced(client.clone(), &mns)
+                .get_opt(name)
+                .await?
+                .and_then(|m| m.status.map(|s| s.conditions))
+        } else {
+            Api::<StorageMap>::namespaced(client.clone(), &mns)
+                .get_opt(name)
+                .await?
+                .and_then(|m| m.status.map(|s| s.conditions))
+        };
+        if let Some(c) = conditions {
+            out.extend(critical(kind, name, &c));
+        }
+    }
+    out.extend(
+        critical("Plan", &plan.name_any(), &status.conditions)
+            .into_iter()
+            // Explained by the map and provider lines above.
+            .filter(|line| !line.contains("NotReady: ")),
+    );
+    Ok(out)
+}
+
+const LOAD_INVENTORY: &str = "LoadInventory";
+
+fn critical(kind: &str, name: &str, conditions: &Conditions) -> Vec<String> {
+    conditions
         .iter()
         .filter(|c| c.is_true() && c.category.as_str() == "Critical")
         .map(|c| {
             format!(
-                "Plan/{} {}: {} {}",
-                plan.name_any(),
+                "{kind}/{name} {}: {} {}",
                 c.type_,
                 c.message.clone().unwrap_or_default(),
                 c.items.join(", ")

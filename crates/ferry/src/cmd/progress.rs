@@ -87,6 +87,10 @@ pub struct VmSummary {
     phase: String,
     disks: usize,
     copied_mb: i64,
+    /// Disks found complete from an earlier run (not copied again).
+    disks_already_copied: usize,
+    /// Bytes an interrupted earlier run had copied (not copied again).
+    resumed_bytes: u64,
     seconds: Option<f64>,
     manifests: String,
     error: Option<String>,
@@ -117,6 +121,22 @@ pub fn summary(plan: &Plan, _migration: &Migration, data_dir: &Path) -> Vec<VmSu
                 phase: s.phase.clone(),
                 disks: transfer.map_or(0, |t| t.tasks.len()),
                 copied_mb: transfer.map_or(0, |t| t.progress.completed),
+                disks_already_copied: transfer.map_or(0, |t| {
+                    t.tasks
+                        .iter()
+                        .filter(|k| {
+                            k.annotations
+                                .get("alreadyCopied")
+                                .is_some_and(|v| v == "true")
+                        })
+                        .count()
+                }),
+                resumed_bytes: transfer.map_or(0, |t| {
+                    t.tasks
+                        .iter()
+                        .filter_map(|k| k.annotations.get("resumedBytes")?.parse::<u64>().ok())
+                        .sum()
+                }),
                 seconds,
                 manifests: if target.is_empty() {
                     String::new()

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use super::embedded::Embedded;
+use super::embedded::{ControllerArgs, Embedded};
 
 /// Run the embedded API server, controllers and inventory API.
 #[derive(Debug, clap::Args)]
@@ -24,9 +24,9 @@ pub struct Args {
     /// Address of the inventory REST API (`/providers/...`, same token).
     #[arg(long, default_value = "127.0.0.1:8443")]
     pub inventory_listen: SocketAddr,
-    /// VMs migrated at once (`controller_max_vm_inflight`).
-    #[arg(long, default_value_t = 20)]
-    pub max_vm_inflight: usize,
+    /// Controller settings.
+    #[command(flatten)]
+    pub controller: ControllerArgs,
 }
 
 /// The default data directory.
@@ -51,7 +51,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let settings = ferry_controller::Settings { max_vm_inflight: args.max_vm_inflight, ..ferry_controller::Settings::default() };
+        let settings = args.controller.settings();
         let embedded = Embedded::start(&data_dir, args.listen, settings).await?;
         if !embedded.server.addr().ip().is_loopback() {
             eprintln!("warning: listening on {} beyond loopback; clients need the token in the kubeconfig", embedded.server.addr());

@@ -1,0 +1,209 @@
+//! The cluster-style flow: `ferry serve`, then `kubectl apply -f` of the
+//! Provider, maps, Plan and Migration, `kubectl get migration -w` showing
+//! progress, and `spec.cancel[]` stopping one VM while the others go on.
+//! The cancelled VM's partial volumes and DataVolumes are removed; the
+//! other VMs' disks are identical to their sources.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{compare_disks, sample, volumes, wait_for};
+use ferry_testutil::peer;
+use serde_json::Value;
+
+/// Kills the child on drop so a failed assertion leaves no server behind.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn kubectl(kubeconfig: &Path, args: &[&str]) -> String {
+    let out = Command::new("kubectl")
+        .env("KUBECONFIG", kubeconfig)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn migration(kubeconfig: &Path) -> Value {
+    serde_json::from_str(&kubectl(
+        kubeconfig,
+        &[
+            "get",
+            "migration",
+            "ova-demo-1",
+            "-n",
+            "openshift-mtv",
+            "-o",
+            "json",
+        ],
+    ))
+    .unwrap()
+}
+
+fn condition(obj: &Value, type_: &str) -> bool {
+    obj["status"]["conditions"].as_array().is_some_and(|cs| {
+        cs.iter()
+            .any(|c| c["type"] == type_ && c["status"] == "True")
+    })
+}
+
+#[test]
+fn serve_apply_watch_and_cancel_one_vm() {
+    if peer("kubectl").is_none() {
+        return;
+    }
+    let Some(work) = sample("") else { return };
+    let work = work.path();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--inventory-listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--max-rate", "1M", "--max-vm-inflight", "2", "--data-dir"])
+        .arg(work.join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = server.stdout.take().unwrap();
+    let server = Guard(server);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let kubeconfig = line
+        .trim()
+        .strip_prefix("export KUBECONFIG=")
+        .unwrap_or_else(|| panic!("ferry serve printed {line:?}"))
+        .to_owned();
+    let kubeconfig = Path::new(&kubeconfig);
+
+    kubectl(
+        kubeconfig,
+        &["apply", "-f", work.join("migration.yaml").to_str().unwrap()],
+    );
+    let watch_log = work.join("watch.log");
+    let watch = Guard(
+        Command::new("kubectl")
+            .env("KUBECONFIG", kubeconfig)
+            .args(["get", "migration", "-n", "openshift-mtv", "-w"])
+            .stdout(std::fs::File::create(&watch_log).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+
+    // Cancel efi-vm while its disk is being copied.
+    wait_for(
+        "efi-vm's volume being written",
+        Duration::from_secs(180),
+        || {
+            volumes(work)
+                .iter()
+                .any(|(n, ready)| n.contains("efi-vm") && !ready)
+        },
+    );
+    kubectl(
+        kubeconfig,
+        &[
+            "patch",
+            "migration",
+            "ova-demo-1",
+            "-n",
+            "openshift-mtv",
+            "--type",
+            "merge",
+            "-p",
+            r#"{"spec":{"cancel":[{"name":"efi-vm"}]}}"#,
+        ],
+    );
+    wait_for("the migration to end", Duration::from_secs(300), || {
+        let m = migration(kubeconfig);
+        ["Succeeded", "Failed", "Canceled"]
+            .iter()
+            .any(|t| condition(&m, t))
+    });
+    let m = migration(kubeconfig);
+    assert!(condition(&m, "Succeeded"), "{m:#}");
+    let plan: Value = serde_json::from_str(&kubectl(
+        kubeconfig,
+        &[
+            "get",
+            "plan",
+            "ova-demo",
+            "-n",
+            "openshift-mtv",
+            "-o",
+            "json",
+        ],
+    ))
+    .unwrap();
+    let vms = plan["status"]["migration"]["vms"].as_array().unwrap();
+    assert_eq!(vms.len(), 4, "{plan:#}");
+    for vm in vms {
+        let name = vm["name"].as_str().unwrap();
+        let want = if name == "efi-vm" {
+            "Canceled"
+        } else {
+            "Succeeded"
+        };
+        assert!(
+            condition(&serde_json::json!({"status": vm}), want),
+            "{name}: {vm:#}"
+        );
+    }
+    // The cancelled VM left nothing behind; the others are complete.
+    assert!(
+        volumes(work).iter().all(|(n, _)| !n.contains("efi-vm")),
+        "{:?}",
+        volumes(work)
+    );
+    let dvs = kubectl(
+        kubeconfig,
+        &["get", "datavolumes", "-n", "demo-vms", "-o", "name"],
+    );
+    assert!(!dvs.contains("efi-vm"), "{dvs}");
+    assert!(
+        !work
+            .join("data/local/manifests/demo-vms/efi-vm")
+            .join("virtualmachine.yaml")
+            .exists()
+    );
+    let mut compared = 0;
+    for vm in ["two-disk-bios", "concern-vm-01", "extracted-vm"] {
+        compared += compare_disks(work, vm);
+    }
+    assert_eq!(compared, 4);
+
+    // The watch saw the migration change: from running to succeeded.
+    drop(watch);
+    drop(server);
+    let log = std::fs::read_to_string(&watch_log).unwrap();
+    let rows: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("ova-demo-1"))
+        .collect();
+    assert!(rows.len() >= 2, "{log}");
+    assert!(log.lines().next().unwrap().contains("SUCCEEDED"), "{log}");
+    let last: Vec<&str> = rows.last().unwrap().split_whitespace().collect();
+    // NAME READY RUNNING SUCCEEDED FAILED AGE; empty columns are omitted by
+    // split_whitespace, so look for the True of SUCCEEDED in the row.
+    assert!(last.contains(&"True"), "{log}");
+}
