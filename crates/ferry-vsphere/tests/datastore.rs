@@ -135,7 +135,7 @@ fn raw_reads_match_the_file_at_any_offset() {
     let Some(sim) = vcsim() else { return };
     let dir = tempdir();
     let local = dir.path().join("blob.bin");
-    let data: Vec<u8> = (0..(1_300_000u32))
+    let data: Vec<u8> = (0..1_300_000u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
     std::fs::write(&local, &data).unwrap();
