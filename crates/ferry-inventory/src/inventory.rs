@@ -450,10 +450,22 @@ pub(crate) fn validate_stale(
     let Some(current) = validator.rules_version(provider_type)? else {
         return Ok(0);
     };
+    // Types whose workloads expand references (vSphere: host → cluster →
+    // datacenter) are validated on the workload, as Forklift does: rules
+    // such as drs_enabled read `host.cluster`.
+    let spec = crate::web::spec::type_spec(provider_type).filter(|s| !s.expand.is_empty());
     let mut done = 0;
     let mut first_error = None;
     for vm in store.needing_validation(uid, VMS, current)? {
-        match validator.validate(provider_type, &vm.resource.object) {
+        let workload;
+        let input = match spec {
+            Some(spec) => {
+                workload = crate::web::render::workload(spec, uid, &vm, store)?;
+                &workload
+            }
+            None => &vm.resource.object,
+        };
+        match validator.validate(provider_type, input) {
             Ok(v) => {
                 if store.set_validation(
                     uid,

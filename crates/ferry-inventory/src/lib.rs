@@ -9,6 +9,9 @@
 //!   snapshots and revalidates VMs through a [`validate::VmValidator`].
 //! - [`ova::OvaCollector`]: the OVA provider's collector over `ferry-ovf`'s
 //!   scanner; [`ova::collector_for`] picks a collector by provider type.
+//! - [`vsphere`]: the vSphere inventory model (PropertyCollector objects
+//!   and their updates → Forklift's vSphere collections); the SOAP
+//!   transport is `ferry-vsphere`'s.
 //! - [`web::router`]: Forklift's inventory REST API over the store.
 //! - [`client`]: a small HTTP client of that API for the CLI.
 //! - [`validate::VmValidator`] is implemented for
@@ -24,6 +27,7 @@ pub mod ova;
 mod rego;
 pub mod store;
 pub mod validate;
+pub mod vsphere;
 pub mod web;
 
 pub use error::{Error, ErrorKind, Result};
