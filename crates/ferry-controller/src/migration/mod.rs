@@ -6,6 +6,8 @@
 pub mod builder;
 pub mod disks;
 mod runner;
+pub mod power;
+pub mod source;
 pub mod throttle;
 mod vm;
 
