@@ -3,9 +3,20 @@
 //! are untrusted, so by default only files inside the directory of the image
 //! that names them (after resolving `..` and symlinks) are allowed, and chains
 //! are capped at [`Gate::max_depth`].
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::storage::{FileStorage, Storage};
+
+/// Opens files named inside an image when they do not live on the local
+/// file system (e.g. VMDK extents on a vSphere datastore). Set with
+/// [`Gate::with_opener`]; the gate still checks depth and refuses absolute
+/// names and `..` before asking it.
+pub trait NamedOpener: Send + Sync + std::fmt::Debug {
+    /// Open `path` (the parent's directory joined with the name).
+    fn open(&self, path: &Path) -> Result<Arc<dyn Storage>>;
+}
 
 /// Maximum backing-chain / extent nesting depth by default.
 pub const DEFAULT_MAX_DEPTH: u32 = 16;
@@ -18,6 +29,7 @@ pub struct Gate {
     deny_all: bool,
     /// The deepest chain allowed (an image with no backing file is depth 0).
     pub max_depth: u32,
+    opener: Option<Arc<dyn NamedOpener>>,
 }
 
 impl Default for Gate {
@@ -26,6 +38,7 @@ impl Default for Gate {
             extra_dirs: Vec::new(),
             deny_all: false,
             max_depth: DEFAULT_MAX_DEPTH,
+            opener: None,
         }
     }
 }
@@ -45,10 +58,47 @@ impl Gate {
         self
     }
 
-    /// Resolve `name` (as written in the image at `parent`) to a path that may
-    /// be opened, or refuse with an error that names both files. `depth` is
-    /// the depth the new file would have in the chain.
-    pub fn resolve(&self, parent: &Path, name: &str, depth: u32) -> Result<PathBuf> {
+    /// Open named files through `opener` instead of the local file system:
+    /// only names relative to the parent's directory without `..` are
+    /// allowed.
+    pub fn with_opener(mut self, opener: Arc<dyn NamedOpener>) -> Self {
+        self.opener = Some(opener);
+        self
+    }
+
+    /// Resolve `name` like [`Gate::resolve`] and open it (through the opener
+    /// when one is set). Returns the path and its storage.
+    pub fn open(
+        &self,
+        parent: &Path,
+        name: &str,
+        depth: u32,
+    ) -> Result<(PathBuf, Arc<dyn Storage>)> {
+        let Some(opener) = &self.opener else {
+            let path = self.resolve(parent, name, depth)?;
+            let storage: Arc<dyn Storage> = Arc::new(FileStorage::open(&path)?);
+            return Ok((path, storage));
+        };
+        self.check(parent, name, depth)?;
+        let rel = Path::new(name);
+        if !rel
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+        {
+            return Err(Error::new(
+                ErrorKind::Refused,
+                format!(
+                    "{} names {name:?}, which is not inside its own folder",
+                    parent.display()
+                ),
+            ));
+        }
+        let path = parent.parent().unwrap_or(Path::new("")).join(rel);
+        let storage = opener.open(&path)?;
+        Ok((path, storage))
+    }
+
+    fn check(&self, parent: &Path, name: &str, depth: u32) -> Result<()> {
         if depth > self.max_depth {
             return Err(Error::new(
                 ErrorKind::Limit,
@@ -77,6 +127,14 @@ impl Gate {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// Resolve `name` (as written in the image at `parent`) to a path that may
+    /// be opened, or refuse with an error that names both files. `depth` is
+    /// the depth the new file would have in the chain.
+    pub fn resolve(&self, parent: &Path, name: &str, depth: u32) -> Result<PathBuf> {
+        self.check(parent, name, depth)?;
         // A bare file name ("top.qcow2") has an empty parent: the current
         // directory.
         let base = parent
@@ -174,5 +232,30 @@ mod tests {
             .resolve(Path::new("/tmp/x.vmdk"), "y", 1)
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Refused);
+    }
+
+    #[derive(Debug)]
+    struct Named;
+    impl NamedOpener for Named {
+        fn open(&self, path: &Path) -> Result<Arc<dyn Storage>> {
+            Err(Error::new(
+                ErrorKind::Io,
+                format!("asked for {}", path.display()),
+            ))
+        }
+    }
+
+    #[test]
+    fn opener_gets_names_beside_the_parent_only() {
+        let gate = Gate::default().with_opener(Arc::new(Named));
+        let parent = Path::new("[ds1] vm/disk.vmdk");
+        let err = gate.open(parent, "disk-flat.vmdk", 1).err().unwrap();
+        assert_eq!(err.to_string(), "asked for [ds1] vm/disk-flat.vmdk");
+        for bad in ["../x.vmdk", "/etc/passwd", "a/../../b", "http://x/y"] {
+            let err = gate.open(parent, bad, 1).err().unwrap();
+            assert_eq!(err.kind(), ErrorKind::Refused, "{bad}: {err}");
+        }
+        let err = gate.open(parent, "x", DEFAULT_MAX_DEPTH + 1).err().unwrap();
+        assert_eq!(err.kind(), ErrorKind::Limit);
     }
 }

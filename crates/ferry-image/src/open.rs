@@ -194,7 +194,7 @@ pub fn open_named(
     opts: &OpenOptions,
     depth: u32,
 ) -> Result<Arc<dyn Image>> {
-    let resolved = opts.gate.resolve(parent, name, depth)?;
+    let (resolved, storage) = opts.gate.open(parent, name, depth)?;
     let parent_canon = parent
         .canonicalize()
         .unwrap_or_else(|_| parent.to_path_buf());
@@ -212,7 +212,6 @@ pub fn open_named(
     sub.format = format;
     sub.tar_member = None;
     sub.chain.push(parent_canon);
-    let storage: Arc<dyn Storage> = Arc::new(FileStorage::open(&resolved)?);
     open_storage(storage, &resolved, &sub, depth)
 }
 

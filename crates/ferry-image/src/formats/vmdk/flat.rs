@@ -2,11 +2,9 @@
 //! raw bytes at an offset of a file named by the descriptor, opened through
 //! the gate.
 use std::path::Path;
-use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::gate::Gate;
-use crate::storage::{FileStorage, Storage};
 
 use super::descriptor::ExtentLine;
 use super::header::SECTOR;
@@ -20,8 +18,7 @@ pub fn open(
     depth: u32,
 ) -> Result<(Backend, String)> {
     let name = line.file.as_deref().unwrap_or_default();
-    let path = gate.resolve(descriptor, name, depth)?;
-    let storage: Arc<dyn Storage> = Arc::new(FileStorage::open(&path)?);
+    let (path, storage) = gate.open(descriptor, name, depth)?;
     let offset = line
         .offset
         .checked_mul(SECTOR)

@@ -21,7 +21,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::formats::Format;
 use crate::image::{Image, ImageInfo};
 use crate::open::OpenOptions;
-use crate::storage::{FileStorage, Storage};
+use crate::storage::Storage;
 
 use descriptor::{Access, Descriptor, ExtentType};
 use header::{COWD_MAGIC, SECTOR, SESPARSE_MAGIC, SPARSE_MAGIC, SparseHeader, le_u32, le_u64};
@@ -263,8 +263,7 @@ fn open_descriptor(
                 b
             }
             ExtentType::Sparse | ExtentType::VmfsSparse => {
-                let epath = opts.gate.resolve(path, name, depth)?;
-                let storage: Arc<dyn Storage> = Arc::new(FileStorage::open(&epath)?);
+                let (epath, storage) = opts.gate.open(path, name, depth)?;
                 let mut b = [0u8; 512];
                 let n = storage.size().min(512) as usize;
                 storage.read_at(&mut b[..n], 0)?;

@@ -1,0 +1,234 @@
+//! Virtual machine operations: power, guest shutdown, snapshots, renames,
+//! disk attach (`ReconfigVM_Task`), destroy and `QueryChangedDiskAreas`.
+use crate::error::{Error, Result};
+use crate::property::FilterSpec;
+use crate::soap::Body;
+use crate::{Client, MoRef};
+
+/// `runtime.powerState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PowerState {
+    PoweredOn,
+    PoweredOff,
+    Suspended,
+}
+
+impl PowerState {
+    /// Parse the API value.
+    pub fn parse(s: &str) -> Option<PowerState> {
+        match s {
+            "poweredOn" => Some(PowerState::PoweredOn),
+            "poweredOff" => Some(PowerState::PoweredOff),
+            "suspended" => Some(PowerState::Suspended),
+            _ => None,
+        }
+    }
+}
+
+/// `CreateSnapshot_Task` arguments.
+#[derive(Debug, Clone, Default)]
+pub struct SnapshotOptions {
+    pub name: String,
+    pub description: String,
+    /// Include the memory state.
+    pub memory: bool,
+    /// Quiesce the guest file systems (needs VMware Tools).
+    pub quiesce: bool,
+}
+
+/// A disk to attach with `ReconfigVM_Task` (existing file, no file
+/// operation).
+#[derive(Debug, Clone)]
+pub struct DiskAttach {
+    /// `[datastore] dir/disk.vmdk`.
+    pub file_name: String,
+    pub datastore: Option<MoRef>,
+    pub capacity_bytes: u64,
+    pub controller_key: i32,
+    pub unit_number: i32,
+    /// `persistent`, `independent_persistent`, ...
+    pub disk_mode: String,
+}
+
+/// One changed area of a disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskArea {
+    pub start: u64,
+    pub length: u64,
+}
+
+/// `DiskChangeInfo`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskChangeInfo {
+    pub start_offset: u64,
+    pub length: u64,
+    pub areas: Vec<DiskArea>,
+}
+
+fn task_of(method: &str, resp: &crate::Node) -> Result<MoRef> {
+    resp.child("returnval")
+        .map(MoRef::from_node)
+        .ok_or_else(|| Error::protocol(format!("{method}: no task in the answer")))
+}
+
+impl Client {
+    async fn vm_task(&self, method: &'static str, vm: &MoRef) -> Result<MoRef> {
+        let resp = self.call(&Body::new(method, vm)).await?;
+        task_of(method, &resp)
+    }
+
+    /// `runtime.powerState` of a VM.
+    pub async fn power_state(&self, vm: &MoRef) -> Result<PowerState> {
+        let objs = self
+            .retrieve_properties(&FilterSpec::objects(
+                std::slice::from_ref(vm),
+                &["runtime.powerState"],
+            ))
+            .await?;
+        let text = objs
+            .first()
+            .and_then(|o| o.text("runtime.powerState"))
+            .ok_or_else(|| {
+                Error::new(
+                    crate::ErrorKind::NotFound,
+                    format!("VM {vm} has no power state: does it exist?"),
+                )
+                .with_fault("ManagedObjectNotFound")
+            })?;
+        PowerState::parse(text.trim())
+            .ok_or_else(|| Error::protocol(format!("VM {vm} has an unknown power state {text:?}")))
+    }
+
+    /// `PowerOnVM_Task`; returns the task.
+    pub async fn power_on(&self, vm: &MoRef) -> Result<MoRef> {
+        self.vm_task("PowerOnVM_Task", vm).await
+    }
+
+    /// `PowerOffVM_Task` (hard power off); returns the task.
+    pub async fn power_off(&self, vm: &MoRef) -> Result<MoRef> {
+        self.vm_task("PowerOffVM_Task", vm).await
+    }
+
+    /// `ShutdownGuest` (asks VMware Tools; returns at once, poll the power
+    /// state for the end).
+    pub async fn shutdown_guest(&self, vm: &MoRef) -> Result<()> {
+        self.call(&Body::new("ShutdownGuest", vm)).await.map(|_| ())
+    }
+
+    /// `Destroy_Task` of any managed entity; returns the task.
+    pub async fn destroy(&self, entity: &MoRef) -> Result<MoRef> {
+        self.vm_task("Destroy_Task", entity).await
+    }
+
+    /// `Rename_Task` of any managed entity; returns the task.
+    pub async fn rename(&self, entity: &MoRef, new_name: &str) -> Result<MoRef> {
+        let mut b = Body::new("Rename_Task", entity);
+        b.text("newName", new_name);
+        let resp = self.call(&b).await?;
+        task_of("Rename_Task", &resp)
+    }
+
+    /// `CreateSnapshot_Task`; returns the task (its result is the snapshot).
+    pub async fn create_snapshot(&self, vm: &MoRef, opts: &SnapshotOptions) -> Result<MoRef> {
+        let mut b = Body::new("CreateSnapshot_Task", vm);
+        b.text("name", &opts.name)
+            .text("description", &opts.description)
+            .value("memory", opts.memory)
+            .value("quiesce", opts.quiesce);
+        let resp = self.call(&b).await?;
+        task_of("CreateSnapshot_Task", &resp)
+    }
+
+    /// `RemoveSnapshot_Task`; returns the task.
+    pub async fn remove_snapshot(
+        &self,
+        snapshot: &MoRef,
+        remove_children: bool,
+        consolidate: bool,
+    ) -> Result<MoRef> {
+        let mut b = Body::new("RemoveSnapshot_Task", snapshot);
+        b.value("removeChildren", remove_children)
+            .value("consolidate", consolidate);
+        let resp = self.call(&b).await?;
+        task_of("RemoveSnapshot_Task", &resp)
+    }
+
+    /// `ReconfigVM_Task` adding existing disk files; returns the task.
+    pub async fn attach_disks(&self, vm: &MoRef, disks: &[DiskAttach]) -> Result<MoRef> {
+        let mut b = Body::new("ReconfigVM_Task", vm);
+        b.open("spec", None);
+        for (i, d) in disks.iter().enumerate() {
+            let key = -100 - i as i64;
+            b.open("deviceChange", None)
+                .text("operation", "add")
+                .open("device", Some("VirtualDisk"))
+                .value("key", key);
+            b.open("backing", Some("VirtualDiskFlatVer2BackingInfo"))
+                .text("fileName", &d.file_name);
+            if let Some(ds) = &d.datastore {
+                b.moref("datastore", ds);
+            }
+            b.text(
+                "diskMode",
+                if d.disk_mode.is_empty() {
+                    "persistent"
+                } else {
+                    &d.disk_mode
+                },
+            )
+            .close("backing");
+            b.value("controllerKey", d.controller_key)
+                .value("unitNumber", d.unit_number)
+                .value("capacityInKB", d.capacity_bytes / 1024)
+                .value("capacityInBytes", d.capacity_bytes)
+                .close("device")
+                .close("deviceChange");
+        }
+        b.close("spec");
+        let resp = self.call(&b).await?;
+        task_of("ReconfigVM_Task", &resp)
+    }
+
+    /// `QueryChangedDiskAreas` for the disk `device_key` of `vm` at
+    /// `snapshot`, from `start_offset`, relative to `change_id` (`*` for all
+    /// allocated areas).
+    pub async fn query_changed_disk_areas(
+        &self,
+        vm: &MoRef,
+        snapshot: Option<&MoRef>,
+        device_key: i32,
+        start_offset: u64,
+        change_id: &str,
+    ) -> Result<DiskChangeInfo> {
+        let mut b = Body::new("QueryChangedDiskAreas", vm);
+        if let Some(s) = snapshot {
+            b.moref("snapshot", s);
+        }
+        b.value("deviceKey", device_key)
+            .value("startOffset", start_offset)
+            .text("changeId", change_id);
+        let resp = self.call(&b).await?;
+        let rv = resp
+            .child("returnval")
+            .ok_or_else(|| Error::protocol("QueryChangedDiskAreas: no returnval"))?;
+        let num = |n: &crate::Node, name: &str| -> Result<u64> {
+            n.text_of(name)
+                .and_then(|t| t.trim().parse().ok())
+                .ok_or_else(|| {
+                    Error::protocol(format!("QueryChangedDiskAreas: missing or bad {name}"))
+                })
+        };
+        let mut areas = Vec::new();
+        for a in rv.children_named("changedArea") {
+            areas.push(DiskArea {
+                start: num(a, "start")?,
+                length: num(a, "length")?,
+            });
+        }
+        Ok(DiskChangeInfo {
+            start_offset: num(rv, "startOffset")?,
+            length: num(rv, "length")?,
+            areas,
+        })
+    }
+}

@@ -1,0 +1,211 @@
+//! Disks read straight from the simulator's datastore: VMDKs made by
+//! qemu-img (monolithicSparse, descriptor + flat extent), uploaded over
+//! `/folder`, opened through `DatastoreStorage`, copied with ferry-copy and
+//! compared with qemu-img.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use ferry_copy::CopyOptions;
+use ferry_image::{FileStorage, OpenOptions, Storage};
+use ferry_testutil::{Vcsim, images_identical, peer, qemu_img, qemu_io_write, tempdir, vcsim};
+use ferry_vsphere::{
+    Client, ClientOptions, DatastoreFile, DatastoreOptions, DatastoreStorage, ErrorKind, Secret,
+    TlsOptions, open_datastore_image,
+};
+
+fn connect(sim: &Vcsim) -> (tokio::runtime::Runtime, Client) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut o = ClientOptions::new(
+        sim.info.url.clone(),
+        sim.info.username.clone(),
+        Secret::new(sim.info.password.clone()),
+    );
+    o.tls = TlsOptions {
+        cacert_pem: Some(sim.info.cert_pem.clone()),
+        ..TlsOptions::default()
+    };
+    let client = rt.block_on(Client::connect(&o)).unwrap();
+    (rt, client)
+}
+
+fn file(sim: &Vcsim, path: &str) -> DatastoreFile {
+    DatastoreFile::parse(
+        &sim.info.datacenter,
+        &format!("[{}] {path}", sim.info.datastore),
+    )
+    .unwrap()
+}
+
+/// Small chunks so that several GETs, the cache and read-ahead all run.
+fn small_chunks(connections: usize) -> DatastoreOptions {
+    DatastoreOptions {
+        connections,
+        chunk_size: 256 << 10,
+        read_ahead: 3,
+        ..DatastoreOptions::default()
+    }
+}
+
+fn copy_and_compare(
+    client: &Client,
+    sim: &Vcsim,
+    ds_path: &str,
+    source: &Path,
+    connections: usize,
+) {
+    let img = open_datastore_image(
+        client,
+        &file(sim, ds_path),
+        &small_chunks(connections),
+        &OpenOptions::default(),
+    )
+    .unwrap();
+    let dir = tempdir();
+    let out = dir.path().join("out.raw");
+    let target = FileStorage::create(&out, img.virtual_size()).unwrap();
+    let opts = CopyOptions {
+        workers: 3,
+        chunk_size: 1 << 20,
+        target_is_zero: true,
+        zero_copy: false,
+        ..CopyOptions::default()
+    };
+    ferry_copy::copy(img.as_ref(), &target, &opts).unwrap();
+    target.flush().unwrap();
+    assert!(
+        images_identical(source, &out),
+        "{ds_path} copied through the datastore differs from {}",
+        source.display()
+    );
+}
+
+fn make_disks(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let sparse = dir.join("sparse.vmdk");
+    qemu_img(&[
+        "create",
+        "-q",
+        "-f",
+        "vmdk",
+        "-o",
+        "subformat=monolithicSparse",
+        sparse.to_str().unwrap(),
+        "12M",
+    ]);
+    qemu_io_write(&sparse, "vmdk", 0x11, 0, 300 << 10);
+    qemu_io_write(&sparse, "vmdk", 0x22, 5 << 20, 1 << 20);
+    qemu_io_write(&sparse, "vmdk", 0x33, (12 << 20) - 4096, 4096);
+    let flat = dir.join("flat.vmdk");
+    qemu_img(&[
+        "create",
+        "-q",
+        "-f",
+        "vmdk",
+        "-o",
+        "subformat=monolithicFlat",
+        flat.to_str().unwrap(),
+        "6M",
+    ]);
+    qemu_io_write(&flat, "vmdk", 0x44, 64 << 10, 1 << 20);
+    qemu_io_write(&flat, "vmdk", 0x55, 4 << 20, 123 << 10);
+    (sparse, flat)
+}
+
+#[test]
+fn sparse_and_flat_vmdks_copy_identically_from_the_datastore() {
+    if peer("qemu-img").is_none() {
+        return;
+    }
+    let Some(sim) = vcsim() else { return };
+    let dir = tempdir();
+    let (sparse, flat) = make_disks(dir.path());
+    sim.upload(&sparse, "vm1/sparse.vmdk");
+    sim.upload(&flat, "vm1/flat.vmdk");
+    sim.upload(&dir.path().join("flat-flat.vmdk"), "vm1/flat-flat.vmdk");
+    let (_rt, client) = connect(&sim);
+    for connections in [1, 4] {
+        copy_and_compare(&client, &sim, "vm1/sparse.vmdk", &sparse, connections);
+        copy_and_compare(&client, &sim, "vm1/flat.vmdk", &flat, connections);
+    }
+}
+
+#[test]
+fn raw_reads_match_the_file_at_any_offset() {
+    let Some(sim) = vcsim() else { return };
+    let dir = tempdir();
+    let local = dir.path().join("blob.bin");
+    let data: Vec<u8> = (0..1_300_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&local, &data).unwrap();
+    sim.upload(&local, "misc/blob.bin");
+    let (_rt, client) = connect(&sim);
+    let s =
+        DatastoreStorage::open(&client, &file(&sim, "misc/blob.bin"), &small_chunks(2)).unwrap();
+    assert_eq!(s.size(), data.len() as u64);
+    let s = Arc::new(s);
+    let threads: Vec<_> = (0..4u64)
+        .map(|t| {
+            let s = s.clone();
+            let data = data.clone();
+            std::thread::spawn(move || {
+                for i in 0..40u64 {
+                    let off = (i * 31_337 + t * 77_777) % (data.len() as u64 - 70_000);
+                    let len = ((i * 7919 + t) % 69_999 + 1) as usize;
+                    let mut buf = vec![0u8; len];
+                    s.read_at(&mut buf, off).unwrap();
+                    assert_eq!(
+                        &buf[..],
+                        &data[off as usize..off as usize + len],
+                        "at {off}+{len}"
+                    );
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let mut tail = vec![0u8; 10];
+    let e = s.read_at(&mut tail, data.len() as u64 - 5).unwrap_err();
+    assert_eq!(e.kind(), ferry_image::ErrorKind::OutOfBounds);
+}
+
+#[test]
+fn missing_file_is_not_found_and_names_the_path() {
+    let Some(sim) = vcsim() else { return };
+    let (_rt, client) = connect(&sim);
+    let e = DatastoreStorage::open(
+        &client,
+        &file(&sim, "nowhere/disk.vmdk"),
+        &DatastoreOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert!(e.to_string().contains("nowhere/disk.vmdk"), "{e}");
+    assert!(!e.to_string().contains(&sim.info.password));
+}
+
+#[test]
+fn descriptor_naming_a_file_outside_its_folder_is_refused() {
+    let Some(sim) = vcsim() else { return };
+    let dir = tempdir();
+    let desc = dir.path().join("evil.vmdk");
+    std::fs::write(
+        &desc,
+        "# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType=\"monolithicFlat\"\n\nRW 2048 FLAT \"../other/secret-flat.vmdk\" 0\n\nddb.virtualHWVersion = \"4\"\n",
+    )
+    .unwrap();
+    sim.upload(&desc, "vm2/evil.vmdk");
+    let (_rt, client) = connect(&sim);
+    let e = open_datastore_image(
+        &client,
+        &file(&sim, "vm2/evil.vmdk"),
+        &DatastoreOptions::default(),
+        &OpenOptions::default(),
+    )
+    .err()
+    .expect("refused");
+    assert_eq!(e.kind(), ferry_image::ErrorKind::Refused, "{e}");
+}
