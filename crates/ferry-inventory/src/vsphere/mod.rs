@@ -93,6 +93,7 @@ pub const WATCHED: &[(&str, &[&str])] = &[
     ("OpaqueNetwork", objects::NETWORK_PROPERTIES),
     ("DistributedVirtualPortgroup", objects::PORTGROUP_PROPERTIES),
     ("VmwareDistributedVirtualSwitch", objects::SWITCH_PROPERTIES),
+    ("DistributedVirtualSwitch", objects::SWITCH_PROPERTIES),
     ("Folder", objects::FOLDER_PROPERTIES),
 ];
 

@@ -13,6 +13,7 @@
 //! Property values arrive as XML [`Node`]s and are turned into JSON by
 //! [`node_json`] (the form `ferry_inventory::vsphere::props` reads).
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use ferry_inventory::collector::{BoxFuture, Collector};
@@ -23,7 +24,7 @@ use ferry_inventory::{Error as InvError, ErrorKind as InvKind, Snapshot};
 use serde_json::{Map, Value};
 use tokio::sync::Mutex;
 
-use crate::{Client, ClientOptions, ErrorKind, FilterSpec, MoRef, Node, UpdateKind, UpdateSet};
+use crate::{Client, ClientOptions, ErrorKind, FilterSpec, Node, UpdateKind, UpdateSet};
 
 #[cfg(test)]
 mod tests;
@@ -73,6 +74,8 @@ impl std::fmt::Debug for VsphereCollector {
 struct Inner {
     opts: VsphereOptions,
     state: Mutex<State>,
+    /// Sessions opened (each one lists the whole inventory once).
+    sessions: AtomicUsize,
 }
 
 #[derive(Default)]
@@ -93,6 +96,7 @@ impl VsphereCollector {
             inner: Arc::new(Inner {
                 opts,
                 state: Mutex::new(State::default()),
+                sessions: AtomicUsize::new(0),
             }),
         }
     }
@@ -108,6 +112,7 @@ impl VsphereCollector {
 impl Inner {
     async fn connect(&self) -> crate::Result<Session> {
         let client = Client::connect(&self.opts.client).await?;
+        self.sessions.fetch_add(1, Ordering::Relaxed);
         let root = client.service_content().root_folder.clone();
         let kinds: Vec<&str> = model::WATCHED.iter().map(|(k, _)| *k).collect();
         let view = client.create_container_view(&root, &kinds, true).await?;
@@ -124,7 +129,10 @@ impl Inner {
     async fn collect(&self) -> Result<Snapshot, InvError> {
         let mut st = self.state.lock().await;
         if st.session.is_none() {
-            let session = self.connect().await.map_err(|e| inv_error(e, "connecting to"))?;
+            let session = self
+                .connect()
+                .await
+                .map_err(|e| inv_error(e, "connecting to"))?;
             st.set = ObjectSet::new();
             st.session = Some(session);
         }
@@ -138,7 +146,11 @@ impl Inner {
             pages += 1;
             match sess
                 .client
-                .wait_for_updates(&sess.version, Some(Duration::ZERO), Some(MAX_OBJECT_UPDATES))
+                .wait_for_updates(
+                    &sess.version,
+                    Some(Duration::ZERO),
+                    Some(MAX_OBJECT_UPDATES),
+                )
                 .await
             {
                 Ok(None) => break Ok(()),
@@ -281,6 +293,12 @@ async fn apply(client: &Client, set: &mut ObjectSet, us: &UpdateSet) -> crate::R
 /// references `{"type", "value"}`, primitives their text.
 pub fn node_json(n: &Node) -> Value {
     if n.children.is_empty() {
+        if let Some(t) = n.xsi_type.as_ref().filter(|t| t.starts_with("ArrayOf")) {
+            // An empty list.
+            let mut m = Map::new();
+            m.insert("_type".into(), Value::String(t.clone()));
+            return Value::Object(m);
+        }
         if let Some(kind) = &n.type_attr {
             let mut m = Map::new();
             m.insert("type".into(), Value::String(kind.clone()));

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use ferry_inventory::model::{ProviderInfo, Resource};
 use ferry_inventory::store::Store;
-use ferry_testutil::vcsim::{Vcsim, vcsim};
+use ferry_testutil::{Vcsim, vcsim};
 use serde_json::Value;
 
 use super::*;
-use crate::{Secret, TlsOptions};
+use crate::{MoRef, Secret, TlsOptions};
 
 fn client_options(sim: &Vcsim) -> ClientOptions {
     let mut o = ClientOptions::new(
@@ -74,15 +74,69 @@ async fn collects_what_the_simulator_has() {
     assert_eq!(list(&snap, "clusters").len(), 2);
     assert_eq!(list(&snap, "datastores").len(), 1);
     assert_eq!(list(&snap, "datastores")[0].name, sim.info.datastore);
-    assert!(list(&snap, "networks").iter().any(|n| n.name == "VM Network"));
-    assert!(list(&snap, "folders").len() >= 5);
+    assert!(
+        list(&snap, "networks")
+            .iter()
+            .any(|n| n.name == "VM Network")
+    );
+    // The datacenter's four folders (the root folder is the view's
+    // container, not in it).
+    let folders: BTreeSet<&str> = list(&snap, "folders")
+        .iter()
+        .map(|f| f.path.as_str())
+        .collect();
+    let dc_name = &sim.info.datacenter;
+    let want_folders: BTreeSet<String> = ["vm", "host", "datastore", "network"]
+        .iter()
+        .map(|f| format!("/{dc_name}/{f}"))
+        .collect();
+    assert_eq!(folders, want_folders.iter().map(String::as_str).collect());
+    // The standard network, the distributed switch and its two port groups.
+    let variants: Vec<&str> = list(&snap, "networks")
+        .iter()
+        .map(|n| n.variant.as_str())
+        .collect();
+    assert_eq!(
+        variants.iter().filter(|v| **v == "Standard").count(),
+        1,
+        "{variants:?}"
+    );
+    assert_eq!(
+        variants.iter().filter(|v| **v == "DvSwitch").count(),
+        1,
+        "{variants:?}"
+    );
+    assert_eq!(
+        variants.iter().filter(|v| **v == "DvPortGroup").count(),
+        2,
+        "{variants:?}"
+    );
+    for pg in list(&snap, "networks")
+        .iter()
+        .filter(|n| n.variant == "DvPortGroup")
+    {
+        let switch = pg.object["dvSwitch"]["id"].as_str().unwrap();
+        assert!(
+            list(&snap, "networks")
+                .iter()
+                .any(|n| n.id == switch && n.variant == "DvSwitch"),
+            "{pg:?}"
+        );
+        assert_eq!(pg.object["key"], pg.id.as_str());
+    }
     let dc = &list(&snap, "datacenters")[0];
     assert_eq!(dc.name, sim.info.datacenter);
     assert_eq!(dc.path, format!("/{}", sim.info.datacenter));
 
     let host_ids: BTreeSet<&str> = list(&snap, "hosts").iter().map(|h| h.id.as_str()).collect();
-    let net_ids: BTreeSet<&str> = list(&snap, "networks").iter().map(|n| n.id.as_str()).collect();
-    let ds_ids: BTreeSet<&str> = list(&snap, "datastores").iter().map(|d| d.id.as_str()).collect();
+    let net_ids: BTreeSet<&str> = list(&snap, "networks")
+        .iter()
+        .map(|n| n.id.as_str())
+        .collect();
+    let ds_ids: BTreeSet<&str> = list(&snap, "datastores")
+        .iter()
+        .map(|d| d.id.as_str())
+        .collect();
     for vm in list(&snap, "vms") {
         let o = &vm.object;
         assert_eq!(o["id"], vm.id.as_str());
@@ -92,21 +146,29 @@ async fn collects_what_the_simulator_has() {
         assert!(o["cpuCount"].as_i64().unwrap() >= 1);
         assert!(o["memoryMB"].as_i64().unwrap() >= 1);
         assert!(!o["uuid"].as_str().unwrap().is_empty());
-        assert!(["poweredOn", "poweredOff", "suspended"].contains(&o["powerState"].as_str().unwrap()));
+        assert!(
+            ["poweredOn", "poweredOff", "suspended"].contains(&o["powerState"].as_str().unwrap())
+        );
         assert_eq!(o["isTemplate"], false);
         let disks = o["disks"].as_array().unwrap();
         assert!(!disks.is_empty(), "{}: no disks", vm.name);
         for d in disks {
             assert!(d["capacity"].as_i64().unwrap() > 0, "{d}");
             assert!(d["file"].as_str().unwrap().starts_with('['), "{d}");
-            assert!(ds_ids.contains(d["datastore"]["id"].as_str().unwrap()), "{d}");
+            assert!(
+                ds_ids.contains(d["datastore"]["id"].as_str().unwrap()),
+                "{d}"
+            );
             assert!(!d["bus"].as_str().unwrap().is_empty(), "{d}");
         }
         let nics = o["nics"].as_array().unwrap();
         assert!(!nics.is_empty(), "{}: no NICs", vm.name);
         for n in nics {
             assert!(!n["mac"].as_str().unwrap().is_empty());
-            assert!(net_ids.contains(n["network"]["id"].as_str().unwrap()), "{n}");
+            assert!(
+                net_ids.contains(n["network"]["id"].as_str().unwrap()),
+                "{n}"
+            );
         }
         let kinds: Vec<&str> = o["devices"]
             .as_array()
@@ -118,7 +180,10 @@ async fn collects_what_the_simulator_has() {
     }
     for host in list(&snap, "hosts") {
         let cluster = host.object["cluster"].as_str().unwrap();
-        assert!(list(&snap, "clusters").iter().any(|c| c.id == cluster), "{host:?}");
+        assert!(
+            list(&snap, "clusters").iter().any(|c| c.id == cluster),
+            "{host:?}"
+        );
         assert!(host.object["cpuCores"].as_i64().unwrap() > 0);
     }
     assert!(c.thumbprint().await.is_some());
@@ -165,7 +230,10 @@ async fn follows_rename_power_and_new_disk() {
     let attached = sim.attach_disk(&vm.id, "extra/extra.vmdk", 1 << 20);
     changed_within(&c, "a new disk").await;
     let snap = c.collect().await.unwrap();
-    let disks = by_id(&snap, "vms", &vm.id).object["disks"].as_array().unwrap().clone();
+    let disks = by_id(&snap, "vms", &vm.id).object["disks"]
+        .as_array()
+        .unwrap()
+        .clone();
     assert_eq!(disks.len(), disks_before + 1);
     let new = disks
         .iter()
@@ -173,7 +241,74 @@ async fn follows_rename_power_and_new_disk() {
         .expect("the attached disk");
     assert_eq!(new["unitNumber"], i64::from(attached.unit_number));
     assert_eq!(new["controllerKey"], i64::from(attached.controller_key));
-    assert!(new["file"].as_str().unwrap().ends_with("extra/extra.vmdk"), "{new}");
+    assert!(
+        new["file"].as_str().unwrap().ends_with("extra/extra.vmdk"),
+        "{new}"
+    );
+    // Every change came through WaitForUpdatesEx on the first session: the
+    // inventory was listed once, never again.
+    assert_eq!(
+        c.inner.sessions.load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+}
+
+#[test]
+fn node_json_follows_the_props_convention() {
+    let node =
+        |name: &str, xsi: Option<&str>, ty: Option<&str>, text: &str, children: Vec<Node>| Node {
+            name: name.into(),
+            xsi_type: xsi.map(str::to_owned),
+            type_attr: ty.map(str::to_owned),
+            text: text.into(),
+            children,
+        };
+    let v = node(
+        "val",
+        Some("VirtualHardware"),
+        None,
+        "",
+        vec![
+            node("numCPU", None, None, "2", vec![]),
+            node(
+                "device",
+                Some("VirtualDisk"),
+                None,
+                "",
+                vec![node("key", None, None, "2000", vec![])],
+            ),
+            node(
+                "device",
+                Some("VirtualE1000"),
+                None,
+                "",
+                vec![node("key", None, None, "4000", vec![])],
+            ),
+            node(
+                "device",
+                Some("VirtualTPM"),
+                None,
+                "",
+                vec![node("key", None, None, "11000", vec![])],
+            ),
+            node("host", None, Some("HostSystem"), " host-1 ", vec![]),
+            node("empty", Some("ArrayOfCustomFieldValue"), None, "", vec![]),
+        ],
+    );
+    assert_eq!(
+        node_json(&v),
+        serde_json::json!({
+            "_type": "VirtualHardware",
+            "numCPU": "2",
+            "device": [
+                {"_type": "VirtualDisk", "key": "2000"},
+                {"_type": "VirtualE1000", "key": "4000"},
+                {"_type": "VirtualTPM", "key": "11000"}
+            ],
+            "host": {"type": "HostSystem", "value": "host-1"},
+            "empty": {"_type": "ArrayOfCustomFieldValue"}
+        })
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -205,7 +340,10 @@ async fn bundled_policies_judge_a_simulator_vm() {
     assert!(out.errors.is_empty(), "{:?}", out.errors);
     let ids: Vec<&str> = out.concerns.iter().map(|c| c.id.as_str()).collect();
     // Simulator VMs have CBT off and names with upper-case letters.
-    assert!(ids.contains(&"vmware.changed_block_tracking.disabled"), "{ids:?}");
+    assert!(
+        ids.contains(&"vmware.changed_block_tracking.disabled"),
+        "{ids:?}"
+    );
     assert!(ids.contains(&"vmware.vm.name.invalid"), "{ids:?}");
     assert!(!ids.contains(&"vmware.datastore.missing"), "{ids:?}");
     assert!(!ids.contains(&"vmware.disk.capacity.invalid"), "{ids:?}");
