@@ -363,3 +363,91 @@ async fn wrong_password_is_a_connection_failure_without_the_secret() {
     assert!(!text.contains("not-the-password-4711"), "{text}");
     assert!(!text.contains(&sim.info.password), "{text}");
 }
+
+/// Waits until the provider finished `cycles` collection cycles.
+async fn cycles_reach(
+    rx: &mut tokio::sync::watch::Receiver<ferry_inventory::ProviderState>,
+    cycles: u64,
+    what: &str,
+) -> ferry_inventory::ProviderState {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let state = rx.borrow_and_update().clone();
+            if state.cycles >= cycles {
+                return state;
+            }
+            rx.changed().await.expect("inventory loop alive");
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no cycle {cycles} after {what}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inventory_loop_follows_a_rename_and_concerns_update() {
+    let Some(sim) = vcsim() else { return };
+    let store = std::sync::Arc::new(Store::open_in_memory().unwrap());
+    let validator: std::sync::Arc<dyn ferry_inventory::validate::VmValidator> =
+        std::sync::Arc::new(ferry_validation::Validator::bundled().unwrap());
+    // An interval far beyond the test: only changed() can start cycle 2.
+    let inventory = ferry_inventory::Inventory::new(
+        store.clone(),
+        Some(validator),
+        ferry_inventory::InventoryOptions {
+            interval: Duration::from_secs(3600),
+        },
+    );
+    let info = ProviderInfo {
+        uid: "vc-2".into(),
+        namespace: "ns".into(),
+        name: "vcsim".into(),
+        provider_type: "vsphere".into(),
+        url: sim.info.url.clone(),
+        resource_version: String::new(),
+        object: Value::Null,
+    };
+    let c = collector(&sim);
+    inventory
+        .add_provider(info, std::sync::Arc::new(c.clone()))
+        .unwrap();
+    let mut rx = inventory.subscribe("vc-2").unwrap();
+    let state = cycles_reach(&mut rx, 1, "the start").await;
+    assert!(
+        state.inventory_created && state.failure.is_none(),
+        "{state:?}"
+    );
+    let (vm_id, _) = sim.vms().into_iter().next().unwrap();
+    let concern_ids = |id: &str| -> Vec<String> {
+        let vm = store.get("vc-2", "vms", id).unwrap().unwrap();
+        vm.concerns.iter().map(|c| c.id.clone()).collect()
+    };
+    let before = concern_ids(&vm_id);
+    assert!(
+        before.contains(&"vmware.vm.name.invalid".to_owned()),
+        "{before:?}"
+    );
+    assert!(before.contains(&"vmware.changed_block_tracking.disabled".to_owned()));
+
+    let other = Client::connect(&client_options(&sim)).await.unwrap();
+    let task = other
+        .rename(&MoRef::new("VirtualMachine", &vm_id), "web-01")
+        .await
+        .unwrap();
+    other.wait_task(&task, |_| {}).await.unwrap();
+    let state = cycles_reach(&mut rx, 2, "a rename").await;
+    assert!(state.failure.is_none(), "{state:?}");
+    let vm = store.get("vc-2", "vms", &vm_id).unwrap().unwrap();
+    assert_eq!(vm.resource.name, "web-01");
+    assert_eq!(vm.revision_validated, vm.revision);
+    let after = concern_ids(&vm_id);
+    assert!(
+        !after.contains(&"vmware.vm.name.invalid".to_owned()),
+        "{after:?}"
+    );
+    assert!(after.contains(&"vmware.changed_block_tracking.disabled".to_owned()));
+    assert_eq!(
+        c.inner.sessions.load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    inventory.remove_provider("vc-2").unwrap();
+}
