@@ -178,9 +178,8 @@ pub fn build(inp: &BuildInputs<'_>) -> Result<Built> {
             filesystem_percent: inp.filesystem_overhead,
             block_bytes: inp.block_overhead,
         };
-        let request = ferry_core::sizing::pvc_size(capacity, mode, overhead).map_err(|e| {
-            Error::Invalid(format!("disk {} of VM {}: {e}", d.source, inp.vm.name))
-        })?;
+        let request = ferry_core::sizing::pvc_size(capacity, mode, overhead)
+            .map_err(|e| Error::Invalid(format!("disk {} of VM {}: {e}", d.source, inp.vm.name)))?;
 
         let disk_source = d.source.clone();
         let mut ann = BTreeMap::new();

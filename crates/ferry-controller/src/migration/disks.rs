@@ -76,8 +76,8 @@ pub fn open_source(
     match (loc, access) {
         (DiskLocation::Ova { package, href }, _) => open_ova(Path::new(package), href),
         (DiskLocation::Datastore { datacenter, path }, Access::Vsphere(client)) => {
-            let file = ferry_vsphere::DatastoreFile::parse(datacenter, path)
-                .map_err(|e| chain(&e))?;
+            let file =
+                ferry_vsphere::DatastoreFile::parse(datacenter, path).map_err(|e| chain(&e))?;
             ferry_vsphere::open_datastore_image(
                 client,
                 &file,
@@ -198,16 +198,20 @@ pub fn copy_disk(
         Ok(report) => {
             if verify {
                 let source_sum = report.checksum.clone().unwrap_or_default();
-                let written = ferry_image::open_image(
-                    &volume.path,
-                    &OpenOptions {
-                        format: Some(ferry_image::Format::Raw),
-                        ..OpenOptions::default()
-                    },
+                // Compare the guest bytes only: the volume may be larger
+                // than the source (PVC rounding, a capacity above the
+                // image's size).
+                let file = ferry_image::FileStorage::open(&volume.path).map_err(|e| chain(&e))?;
+                let window = ferry_image::wrap::SliceStorage::new(
+                    Arc::new(file),
+                    0,
+                    image.virtual_size(),
+                    volume.path.display().to_string(),
                 )
                 .map_err(|e| chain(&e))?;
+                let written = ferry_image::RawImage::new(Arc::new(window));
                 let target_sum =
-                    ferry_copy::checksum_image(written.as_ref(), workers).map_err(|e| chain(&e))?;
+                    ferry_copy::checksum_image(&written, workers).map_err(|e| chain(&e))?;
                 if source_sum != target_sum {
                     return Err(format!(
                         "verification failed for {}/{}: source checksum {source_sum}, target checksum {target_sum}",

@@ -5,8 +5,8 @@
 //! the finalizer goes.
 pub mod builder;
 pub mod disks;
-mod runner;
 pub mod power;
+mod runner;
 pub mod source;
 pub mod throttle;
 mod vm;

@@ -51,7 +51,13 @@ impl Vsphere {
         match self.client.power_state(&self.vm).await {
             Ok(PowerState::PoweredOff) => return Ok(()),
             Ok(_) => {}
-            Err(e) => return Err(format!("reading the power state of {}: {}", self.vm, describe(&e))),
+            Err(e) => {
+                return Err(format!(
+                    "reading the power state of {}: {}",
+                    self.vm,
+                    describe(&e)
+                ));
+            }
         }
         if let Err(e) = self.client.shutdown_guest(&self.vm).await {
             tracing::info!(vm = %self.vm, error = %describe(&e), "guest shutdown refused; powering off");
@@ -65,11 +71,10 @@ impl Vsphere {
         let start = tokio::time::Instant::now();
         let mut hard = false;
         loop {
-            let state = self
-                .client
-                .power_state(&self.vm)
-                .await
-                .map_err(|e| format!("reading the power state of {}: {}", self.vm, describe(&e)))?;
+            let state =
+                self.client.power_state(&self.vm).await.map_err(|e| {
+                    format!("reading the power state of {}: {}", self.vm, describe(&e))
+                })?;
             if state == PowerState::PoweredOff {
                 return Ok(());
             }

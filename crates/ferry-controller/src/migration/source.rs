@@ -127,7 +127,12 @@ impl SourceVm {
         let i = |v: &Value, k: &str| v.get(k).and_then(Value::as_i64).unwrap_or(0);
         let name = s(vm, "name");
         let mut disks = Vec::new();
-        for d in vm.get("disks").and_then(Value::as_array).into_iter().flatten() {
+        for d in vm
+            .get("disks")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let file = s(d, "file");
             if file.is_empty() {
                 return Err(format!(
@@ -155,10 +160,7 @@ impl SourceVm {
             .into_iter()
             .flatten()
             .map(|n| {
-                let id = n
-                    .get("network")
-                    .map(|r| s(r, "id"))
-                    .unwrap_or_default();
+                let id = n.get("network").map(|r| s(r, "id")).unwrap_or_default();
                 SourceNic {
                     name: format!("NIC {}", i(n, "deviceKey")),
                     mac: s(n, "mac"),
@@ -196,7 +198,7 @@ mod tests {
             "guestId": "rhel9_64Guest",
             "disks": [
                 {"key": 2000, "file": "[LocalDS_0] web/web.vmdk", "capacity": 1073741824, "rdm": false},
-                {"key": 2001, "file": "[LocalDS_0] web/web_1.vmdk", "capacity": 2147483648}
+                {"key": 2001, "file": "[LocalDS_0] web/web_1.vmdk", "capacity": 2_147_483_648_i64}
             ],
             "nics": [
                 {"network": {"kind": "Network", "id": "network-7"}, "mac": "00:50:56:01:02:03", "deviceKey": 4000},
@@ -216,7 +218,7 @@ mod tests {
                 path: "[LocalDS_0] web/web_1.vmdk".into()
             }
         );
-        assert_eq!(s.disks[1].capacity, 2147483648);
+        assert_eq!(s.disks[1].capacity, 2_147_483_648);
         assert_eq!(s.nics[0].network_name, "VM Network");
         assert_eq!(s.nics[1].network_name, "dvportgroup-9");
         assert_eq!(s.nics[1].mac, "00:50:56:01:02:04");
@@ -224,7 +226,8 @@ mod tests {
 
     #[test]
     fn rdm_and_fileless_disks_are_refused_with_the_reason() {
-        let rdm = json!({"name": "db", "disks": [{"key": 1, "file": "[ds] db/lun.vmdk", "rdm": true}]});
+        let rdm =
+            json!({"name": "db", "disks": [{"key": 1, "file": "[ds] db/lun.vmdk", "rdm": true}]});
         let err = SourceVm::from_vsphere(&rdm, "DC0", &|_| None).unwrap_err();
         assert!(err.contains("raw device mapping"), "{err}");
         let none = json!({"name": "db", "disks": [{"key": 7}]});

@@ -10,11 +10,11 @@ use std::time::Duration;
 use ferry_copy::Progress;
 use ferry_core::api::condition::types as cnd;
 use ferry_core::api::kubevirt::datavolume::DataVolume;
+use ferry_core::api::kubevirt::vm::RunStrategy;
 use ferry_core::api::kubevirt::vm::VirtualMachine;
 use ferry_core::api::phases::{phase, step};
-use ferry_core::api::plan_status::{Step, Task};
-use ferry_core::api::kubevirt::vm::RunStrategy;
 use ferry_core::api::plan_status::RestorePowerState;
+use ferry_core::api::plan_status::{Step, Task};
 use ferry_core::api::{
     Category, Condition, NetworkMap, Plan, ProviderType, StorageMap, TargetPowerState,
 };
@@ -27,8 +27,8 @@ use kube::{Api, ResourceExt};
 use super::builder::{self, BuildInputs, Built};
 use super::disks::{self, Access, CopyJob, Done, Outcome};
 use super::power::{self, Vsphere};
-use super::source::SourceVm;
 use super::runner::Shared;
+use super::source::SourceVm;
 use crate::context::{Context, now};
 use crate::error::chain;
 use crate::lookup;
@@ -381,7 +381,11 @@ async fn run_phases(
     // CopyDisks.
     set_phase(shared, i, phase::COPY_DISKS);
     step_start(shared, i, step::DISK_TRANSFER);
-    copy_disks(ctx, shared, i, &vm, &access, &built, &volumes, cancel).await?;
+    let from = From {
+        vm: &vm,
+        access: &access,
+    };
+    copy_disks(ctx, shared, i, &from, &built, &volumes, cancel).await?;
     step_done(shared, i, step::DISK_TRANSFER);
     shared.update(i, |s| s.disks_copied = Some(true));
 
@@ -456,16 +460,22 @@ fn pipeline(built: &Built, pre: bool, post: bool) -> Vec<Step> {
     steps
 }
 
+/// The source VM and how to reach its disks.
+struct From<'a> {
+    vm: &'a SourceVm,
+    access: &'a Access,
+}
+
 async fn copy_disks(
     ctx: &Arc<Context>,
     shared: &Shared,
     i: usize,
-    vm: &SourceVm,
-    access: &Access,
+    from: &From<'_>,
     built: &Built,
     volumes: &[Volume],
     cancel: &Arc<AtomicBool>,
 ) -> Result<(), Stop> {
+    let (vm, access) = (from.vm, from.access);
     let workers = ctx.settings.copy_workers;
     let verify = ctx.settings.verify;
     let mut jobs = Vec::new();
@@ -498,9 +508,20 @@ async fn copy_disks(
             verify,
             limit: ctx.rate_limit.clone(),
         };
-        jobs.push(tokio::task::spawn_blocking(move || {
-            disks::copy_disk(&*dest, &vol, &src, &access, job)
-        }));
+        // A plain thread, outside the async runtime: readers of remote
+        // sources (vSphere datastores) run their own I/O runtime and block.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let name = format!("ferry-copy-{}", d.pvc);
+        let spawned = std::thread::Builder::new().name(name).spawn(move || {
+            let _ = tx.send(disks::copy_disk(&*dest, &vol, &src, &access, job));
+        });
+        if let Err(e) = spawned {
+            return Err(Stop::Failed(
+                phase::COPY_DISKS.into(),
+                format!("cannot start a copy thread: {e}"),
+            ));
+        }
+        jobs.push(rx);
     }
     let all = futures::future::join_all(jobs);
     tokio::pin!(all);

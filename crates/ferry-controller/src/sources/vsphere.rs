@@ -34,7 +34,12 @@ pub async fn read_secret(
     let secret = Api::<Secret>::namespaced(client.clone(), &ns)
         .get_opt(name)
         .await
-        .map_err(|e| format!("cannot read Secret {ns}/{name}: {}", crate::error::chain(&e)))?
+        .map_err(|e| {
+            format!(
+                "cannot read Secret {ns}/{name}: {}",
+                crate::error::chain(&e)
+            )
+        })?
         .ok_or_else(|| format!("Secret {ns}/{name} (spec.secret) does not exist"))?;
     let mut out = BTreeMap::new();
     for (k, v) in secret.data.unwrap_or_default() {
@@ -106,7 +111,9 @@ pub fn client_options(
         None => false,
         Some(v) if v.eq_ignore_ascii_case("true") => true,
         Some(v) if v.eq_ignore_ascii_case("false") => false,
-        Some(_) => return Err("the Secret's insecureSkipVerify must be \"true\" or \"false\"".into()),
+        Some(_) => {
+            return Err("the Secret's insecureSkipVerify must be \"true\" or \"false\"".into());
+        }
     };
     let mut opts = ClientOptions::new(url, user, Password::new(password.clone()));
     opts.tls = TlsOptions {
@@ -185,7 +192,10 @@ mod tests {
                 ("user", "admin"),
                 ("password", "s3cret"),
                 ("insecureSkipVerify", "true"),
-                ("thumbprint", "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD"),
+                (
+                    "thumbprint",
+                    "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD",
+                ),
             ]),
         )
         .unwrap();
@@ -202,7 +212,11 @@ mod tests {
             (vec![("password", "pw")], "no `user` key"),
             (vec![("user", "u")], "no `password` key"),
             (
-                vec![("user", "u"), ("password", "pw"), ("insecureSkipVerify", "yes")],
+                vec![
+                    ("user", "u"),
+                    ("password", "pw"),
+                    ("insecureSkipVerify", "yes"),
+                ],
                 "insecureSkipVerify",
             ),
             (
@@ -214,8 +228,11 @@ mod tests {
             assert!(err.contains(want), "{err}");
             assert!(!err.contains("pw"), "{err}");
         }
-        let err = client_options(&provider("vc.example"), &secret(&[("user", "u"), ("password", "pw")]))
-            .unwrap_err();
+        let err = client_options(
+            &provider("vc.example"),
+            &secret(&[("user", "u"), ("password", "pw")]),
+        )
+        .unwrap_err();
         assert!(err.contains("https://"), "{err}");
     }
 }
