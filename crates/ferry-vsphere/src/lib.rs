@@ -38,7 +38,9 @@ mod task;
 mod tls;
 mod vm;
 
-pub use datastore::{DatastoreFile, DatastoreOptions, DatastoreStorage, open_datastore_image};
+pub use datastore::{
+    DatastoreFile, DatastoreOptions, DatastoreStats, DatastoreStorage, open_datastore_image,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use property::{
     FilterSpec, MissingProperty, ObjectContent, ObjectSpec, ObjectUpdate, PropertyChange,
