@@ -30,6 +30,7 @@ fn client_options(sim: &Vcsim) -> ClientOptions {
 fn collector(sim: &Vcsim) -> VsphereCollector {
     let mut opts = VsphereOptions::new(client_options(sim));
     opts.poll_wait = Duration::from_secs(5);
+    opts.settle = Duration::from_millis(50);
     VsphereCollector::new(opts)
 }
 
