@@ -31,6 +31,7 @@
 mod datastore;
 mod error;
 mod http;
+pub mod inventory;
 mod property;
 mod session;
 pub mod soap;

@@ -42,6 +42,8 @@ enum Command {
     Migrate(cmd::migrate::Args),
     /// Inventory: a provider's VMs and their validation concerns.
     Inventory(cmd::inventory::Args),
+    /// Plans: conditions, concerns and migration state.
+    Plan(cmd::plan::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -61,6 +63,7 @@ fn main() -> std::process::ExitCode {
         Command::Map(args) => cmd::map::run(args),
         Command::Ova(args) => cmd::ova::run(args),
         Command::Migrate(args) => cmd::migrate::run(args),
+        Command::Plan(args) => cmd::plan::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

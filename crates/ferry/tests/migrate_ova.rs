@@ -113,7 +113,9 @@ fn migrate_sample_ovas_end_to_end() {
 #[test]
 
 fn corrupt_ova_is_a_clear_failure_and_touches_nothing_outside() {
-    let Some(work) = sample("  vms:\n    - name: bad-checksum\n") else {
+    let vms = ["bad-checksum", "traversal", "missing-file", "truncated"];
+    let list: String = vms.iter().map(|v| format!("    - name: {v}\n")).collect();
+    let Some(work) = sample(&format!("  vms:\n{list}")) else {
         return;
     };
     let work = work.path();
@@ -130,16 +132,67 @@ fn corrupt_ova_is_a_clear_failure_and_touches_nothing_outside() {
     );
     assert!(
         !out.status.success(),
-        "a VM with a bad manifest checksum must not migrate:\n{all}"
+        "VMs from corrupt packages must not migrate:\n{all}"
     );
+    assert!(all.contains("the plan cannot run"), "{all}");
+    assert!(all.contains("VMCriticalConcerns"), "{all}");
+    for vm in vms {
+        assert!(all.contains(&format!("name={vm}")), "{vm}: {all}");
+    }
+    // Nothing was written for them.
+    let volumes = work.join("data/local/volumes");
     assert!(
-        all.contains("VMCriticalConcerns") || all.contains("critical"),
-        "{all}"
+        !volumes.exists() || walk(&volumes).is_empty(),
+        "{:?}",
+        walk(&volumes)
     );
-    assert!(
-        !work.join("data/local/volumes").exists()
-            || std::fs::read_dir(work.join("data/local/volumes/demo-vms"))
-                .map(|d| d.count() == 0)
-                .unwrap_or(true)
-    );
+
+    // `ferry plan describe` names each VM's concern.
+    let described = common::run_ferry(&[
+        "plan",
+        "describe",
+        "ova-demo",
+        "--data-dir",
+        work.join("data").to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&described.stdout).to_string();
+    assert!(described.status.success(), "{text}");
+    for (vm, concern) in [
+        (
+            "bad-checksum",
+            "Manifest check failed for 'bad-checksum-disk1.vmdk'",
+        ),
+        (
+            "traversal",
+            "File reference '../../etc/passwd' cannot be used",
+        ),
+        (
+            "missing-file",
+            "File reference 'missing-file-disk1.vmdk' cannot be used",
+        ),
+        (
+            "truncated",
+            "File reference 'truncated-disk1.vmdk' cannot be used",
+        ),
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(vm))
+            .unwrap_or_else(|| panic!("{vm} missing:\n{text}"));
+        assert!(line.contains(&format!("Critical: {concern}")), "{line}");
+    }
+    assert!(text.contains("VMCriticalConcerns"), "{text}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }

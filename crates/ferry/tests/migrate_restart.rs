@@ -97,6 +97,29 @@ fn killed_migration_resumes_without_recopying() {
             "{name} was finished before the kill but written again"
         );
     }
+    // The plan says so too, with no stale Executing left behind.
+    let described = common::run_ferry(&[
+        "plan",
+        "describe",
+        "ova-demo",
+        "--data-dir",
+        work.join("data").to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&described.stdout).to_string();
+    assert!(described.status.success(), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("Succeeded ") && l.contains("True")),
+        "{text}"
+    );
+    assert!(!text.lines().any(|l| l.starts_with("Executing ")), "{text}");
+    for vm in ["two-disk-bios", "efi-vm"] {
+        let line = text.lines().find(|l| l.starts_with(vm)).unwrap();
+        assert!(
+            line.contains("Completed") && line.contains("Succeeded"),
+            "{line}"
+        );
+    }
     assert_eq!(compare_disks(work, "two-disk-bios"), 2);
     assert_eq!(compare_disks(work, "efi-vm"), 1);
 }

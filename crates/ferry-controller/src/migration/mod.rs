@@ -21,7 +21,7 @@ use kube::{Api, ResourceExt};
 
 use crate::context::{Context, Run};
 use crate::error::{Error, Result, api};
-use crate::status::patch_status;
+use crate::status::{Written, patch_status_at};
 
 /// The finalizer ferry puts on Migrations.
 pub const FINALIZER: &str = "forklift.konveyor.io/migration";
@@ -137,12 +137,17 @@ async fn apply(migration: Arc<Migration>, ctx: Arc<Context>) -> Result<Action> {
     status.observed_generation = migration.metadata.generation;
     if migration.status.as_ref().map(|s| &s.conditions) != Some(&status.conditions) {
         let body = serde_json::json!({ "conditions": status.conditions, "observedGeneration": status.observed_generation });
-        patch_status(
+        let written = patch_status_at(
             &Api::<Migration>::namespaced(ctx.client.clone(), &ns),
             &migration.name_any(),
+            migration.metadata.resource_version.as_deref(),
             &body,
         )
         .await?;
+        if written == Written::Stale {
+            // The runner wrote meanwhile: recompute from the new object.
+            return Ok(Action::requeue(Duration::from_millis(200)));
+        }
     }
     Ok(action)
 }

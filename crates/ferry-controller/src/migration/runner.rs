@@ -17,7 +17,7 @@ use kube::{Api, ResourceExt};
 use super::vm;
 use crate::context::{Context, now};
 use crate::error::{Error, Result, api, chain};
-use crate::status::patch_status;
+use crate::status::{Written, patch_status, patch_status_at};
 
 /// State shared between the VM tasks and the status writer.
 pub(super) struct Shared {
@@ -337,31 +337,40 @@ async fn write_plan(
 ) -> Result<()> {
     let mut m = mstatus.clone();
     m.vms = shared.snapshot();
-    // Conditions: re-read so validation conditions written meanwhile stay.
-    let current = api
-        .get_opt(name)
-        .await
-        .map_err(api_err(name))?
-        .unwrap_or_else(|| plan.clone());
-    let mut conds = current.status.map(|s| s.conditions).unwrap_or_default();
-    for t in [cnd::EXECUTING, cnd::SUCCEEDED, cnd::FAILED, cnd::CANCELED] {
-        conds.delete(t);
+    // Conditions: re-read so validation conditions written meanwhile stay;
+    // write only if nobody wrote in between, else read again.
+    for _ in 0..10 {
+        let current = api
+            .get_opt(name)
+            .await
+            .map_err(api_err(name))?
+            .unwrap_or_else(|| plan.clone());
+        let rv = current.metadata.resource_version.clone();
+        let mut conds = current.status.map(|s| s.conditions).unwrap_or_default();
+        for t in [cnd::EXECUTING, cnd::SUCCEEDED, cnd::FAILED, cnd::CANCELED] {
+            conds.delete(t);
+        }
+        match &exec {
+            PlanExec::Running => conds.set(
+                Condition::new(cnd::EXECUTING, Category::Advisory)
+                    .reason("Started")
+                    .message("The plan is EXECUTING."),
+            ),
+            PlanExec::Done(t, msg) => conds.set(
+                Condition::new(*t, Category::Advisory)
+                    .reason("Completed")
+                    .message(*msg)
+                    .durable(),
+            ),
+        }
+        let body = serde_json::json!({ "migration": m, "conditions": conds });
+        if patch_status_at(api, name, rv.as_deref(), &body).await? == Written::Done {
+            return Ok(());
+        }
     }
-    match exec {
-        PlanExec::Running => conds.set(
-            Condition::new(cnd::EXECUTING, Category::Advisory)
-                .reason("Started")
-                .message("The plan is EXECUTING."),
-        ),
-        PlanExec::Done(t, msg) => conds.set(
-            Condition::new(t, Category::Advisory)
-                .reason("Completed")
-                .message(msg)
-                .durable(),
-        ),
-    }
-    let body = serde_json::json!({ "migration": m, "conditions": conds });
-    patch_status(api, name, &body).await
+    Err(Error::Invalid(format!(
+        "Plan {name} kept changing while its migration status was written; it will be written again"
+    )))
 }
 
 fn api_err(name: &str) -> impl FnOnce(kube::Error) -> Error + '_ {

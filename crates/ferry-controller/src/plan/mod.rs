@@ -14,7 +14,7 @@ use kube::{Api, ResourceExt};
 
 use crate::context::Context;
 use crate::error::Result;
-use crate::status::patch_status;
+use crate::status::{Written, patch_status_at};
 
 pub use validate::{VmFacts, validate};
 
@@ -68,12 +68,17 @@ pub async fn reconcile(plan: Arc<Plan>, ctx: Arc<Context>) -> Result<Action> {
         != Some((&status.conditions, status.observed_generation))
     {
         let body = serde_json::json!({ "conditions": status.conditions, "observedGeneration": status.observed_generation });
-        patch_status(
+        let written = patch_status_at(
             &Api::<Plan>::namespaced(ctx.client.clone(), &ns),
             &name,
+            plan.metadata.resource_version.as_deref(),
             &body,
         )
         .await?;
+        if written == Written::Stale {
+            // The runner wrote meanwhile: recompute from the new object.
+            return Ok(Action::requeue(Duration::from_millis(200)));
+        }
     }
     Ok(Action::requeue(Duration::from_secs(if ready {
         30

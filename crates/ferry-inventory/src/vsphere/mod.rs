@@ -93,6 +93,7 @@ pub const WATCHED: &[(&str, &[&str])] = &[
     ("OpaqueNetwork", objects::NETWORK_PROPERTIES),
     ("DistributedVirtualPortgroup", objects::PORTGROUP_PROPERTIES),
     ("VmwareDistributedVirtualSwitch", objects::SWITCH_PROPERTIES),
+    ("DistributedVirtualSwitch", objects::SWITCH_PROPERTIES),
     ("Folder", objects::FOLDER_PROPERTIES),
 ];
 
@@ -268,7 +269,7 @@ impl ObjectSet {
     }
 
     /// `/DC0/vm/folder/name`: the names from below the root folder down to
-    /// the object. The root folder (the one without a parent) is `/`.
+    /// the object.
     pub fn path(&self, obj: &MoRef) -> String {
         let mut names = Vec::new();
         let mut cur = Some(obj.clone());
@@ -310,6 +311,11 @@ impl ObjectSet {
             let Some(kind) = kind_of(&obj.kind) else {
                 continue;
             };
+            if kind == "Folder" && self.parent(obj).is_none() {
+                // The root folder: a container of datacenters, not served
+                // (as with a container view on it, which leaves it out).
+                continue;
+            }
             let object = match kind {
                 "VM" => vm::vm_json(obj, props),
                 "Host" => {

@@ -68,6 +68,7 @@ pub fn prop<'a>(props: &'a Props, name: &str, sub: &str) -> Option<&'a Value> {
 pub fn list(v: Option<&Value>) -> Vec<&Value> {
     match v {
         None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) if s.trim().is_empty() => Vec::new(),
         Some(Value::Array(a)) => a.iter().filter(|x| !x.is_null()).collect(),
         Some(Value::Object(m))
             if m.get("_type")
@@ -164,6 +165,8 @@ mod tests {
         assert_eq!(list(Some(&json!({"key": 1}))).len(), 1);
         assert!(list(Some(&Value::Null)).is_empty());
         assert!(list(None).is_empty());
+        assert!(list(Some(&json!(""))).is_empty());
+        assert!(list(Some(&json!({"_type": "ArrayOfCustomFieldValue"}))).is_empty());
         assert_eq!(list(Some(&json!([1, null, 2]))).len(), 2);
     }
 

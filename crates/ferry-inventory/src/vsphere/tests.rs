@@ -231,6 +231,13 @@ fn find<'a>(snap: &'a Snapshot, collection: &str, id: &str) -> &'a Resource {
         .unwrap_or_else(|| panic!("{collection}/{id} missing"))
 }
 
+fn list_ids(snap: &Snapshot, collection: &str) -> Vec<String> {
+    snap.collections()
+        .find(|(c, _)| *c == collection)
+        .map(|(_, l)| l.iter().map(|r| r.id.clone()).collect())
+        .unwrap_or_default()
+}
+
 fn counts(snap: &Snapshot) -> Vec<(String, usize)> {
     snap.collections()
         .map(|(c, l)| (c.to_owned(), l.len()))
@@ -246,7 +253,7 @@ fn collections_paths_and_parents() {
             ("clusters".to_owned(), 2),
             ("datacenters".to_owned(), 1),
             ("datastores".to_owned(), 1),
-            ("folders".to_owned(), 5),
+            ("folders".to_owned(), 4),
             ("hosts".to_owned(), 2),
             ("networks".to_owned(), 3),
             ("vms".to_owned(), 2),
@@ -314,12 +321,20 @@ fn collections_paths_and_parents() {
     assert_eq!(pg.object["key"], "dvportgroup-13");
     assert_eq!(find(&snap, "networks", "network-7").variant, "Standard");
     assert_eq!(find(&snap, "networks", "dvs-12").variant, "DvSwitch");
-    let root = find(&snap, "folders", "group-d1");
-    assert_eq!(root.path, "/");
+    // The root folder is not served; the datacenter still names it as parent.
+    assert!(list_ids(&snap, "folders").iter().all(|id| id != "group-d1"));
     assert_eq!(
-        root.object["children"],
-        json!([{"kind": "Datacenter", "id": "datacenter-2"}])
+        dc.parent,
+        Some(Ref {
+            kind: "Folder".into(),
+            id: "group-d1".into()
+        })
     );
+    let vm_folder = find(&snap, "folders", "group-v3");
+    assert_eq!(vm_folder.path, "/DC0/vm");
+    assert_eq!(vm_folder.parent.as_ref().unwrap().kind, "Datacenter");
+    let net_folder = find(&snap, "folders", "group-n6");
+    assert_eq!(net_folder.object["children"], json!([]));
 }
 
 #[test]
@@ -529,7 +544,7 @@ fn validation_reads_the_workload_with_host_and_cluster() {
         .apply_snapshot("p1", &sample().snapshot().unwrap())
         .unwrap();
     let validator = ferry_validation::Validator::bundled().unwrap();
-    let done = crate::inventory::validate_stale(&store, &validator, "p1", VSPHERE).unwrap();
+    let done = crate::inventory::validate_stale(&store, &validator, "p1", VSPHERE, None).unwrap();
     assert_eq!(done, 2);
     let vm = store.get("p1", VMS, "vm-42").unwrap().unwrap();
     let ids: Vec<&str> = vm.concerns.iter().map(|c| c.id.as_str()).collect();
@@ -643,4 +658,125 @@ fn malformed_properties_do_not_panic() {
     );
     let snap = cyc.snapshot().unwrap();
     assert!(find(&snap, "folders", "a").path.len() < 400);
+}
+
+/// Names along the first path from the root to a leaf of `kind`.
+fn first_path(node: &Value, kind: &str, trail: &mut Vec<String>) -> bool {
+    if let Some(name) = node["object"]["name"].as_str() {
+        trail.push(format!(
+            "{}:{name}",
+            node["kind"].as_str().unwrap_or_default()
+        ));
+    }
+    if node["kind"] == kind {
+        return true;
+    }
+    for c in node["children"].as_array().into_iter().flatten() {
+        if first_path(c, kind, trail) {
+            return true;
+        }
+    }
+    trail.pop();
+    false
+}
+
+#[test]
+fn trees_hang_vms_under_hosts_and_folders() {
+    let store = Store::open_in_memory().unwrap();
+    let info = crate::model::ProviderInfo {
+        uid: "p1".into(),
+        namespace: "ns".into(),
+        name: "vc".into(),
+        provider_type: VSPHERE.into(),
+        url: "https://vc/sdk".into(),
+        resource_version: String::new(),
+        object: Value::Null,
+    };
+    store.upsert_provider(&info).unwrap();
+    store
+        .apply_snapshot("p1", &sample().snapshot().unwrap())
+        .unwrap();
+    let spec = crate::web::spec::type_spec(VSPHERE).unwrap();
+    let host_tree =
+        crate::web::render::tree(spec, spec.tree("host").unwrap(), "p1", &store, 1).unwrap();
+    let mut trail = Vec::new();
+    assert!(first_path(&host_tree, "VM", &mut trail), "{host_tree}");
+    assert_eq!(
+        trail,
+        [
+            "Datacenter:DC0",
+            "Folder:host",
+            "Cluster:DC0_C0",
+            "Host:DC0_C0_H0",
+            "VM:db-01"
+        ]
+    );
+    let vm_tree =
+        crate::web::render::tree(spec, spec.tree("vm").unwrap(), "p1", &store, 1).unwrap();
+    let mut trail = Vec::new();
+    assert!(first_path(&vm_tree, "VM", &mut trail), "{vm_tree}");
+    assert_eq!(trail, ["Datacenter:DC0", "Folder:vm", "VM:db-01"]);
+    // The workload expands host → cluster → datacenter.
+    let vm = store.get("p1", VMS, "vm-42").unwrap().unwrap();
+    let w = crate::web::render::workload(spec, "p1", &vm, &store).unwrap();
+    assert_eq!(w["host"]["name"], "DC0_C0_H0");
+    assert_eq!(w["host"]["cluster"]["drsEnabled"], true);
+    assert_eq!(w["host"]["cluster"]["datacenter"]["name"], "DC0");
+}
+
+#[test]
+fn a_cluster_change_revalidates_its_vms() {
+    let store = Store::open_in_memory().unwrap();
+    let info = crate::model::ProviderInfo {
+        uid: "p1".into(),
+        namespace: "ns".into(),
+        name: "vc".into(),
+        provider_type: VSPHERE.into(),
+        url: "https://vc/sdk".into(),
+        resource_version: String::new(),
+        object: Value::Null,
+    };
+    store.upsert_provider(&info).unwrap();
+    let mut set = sample();
+    store
+        .apply_snapshot("p1", &set.snapshot().unwrap())
+        .unwrap();
+    let validator = ferry_validation::Validator::bundled().unwrap();
+    let mut expanded = crate::inventory::expanded::Expanded::default();
+    let validate = |expanded: &mut crate::inventory::expanded::Expanded| {
+        crate::inventory::validate_stale(&store, &validator, "p1", VSPHERE, Some(expanded)).unwrap()
+    };
+    let has_drs = |id: &str| {
+        store
+            .get("p1", VMS, id)
+            .unwrap()
+            .unwrap()
+            .concerns
+            .iter()
+            .any(|c| c.id == "vmware.drs.enabled")
+    };
+    assert_eq!(validate(&mut expanded), 2);
+    assert!(has_drs("vm-42") && has_drs("vm-43"));
+    // Nothing changed: nothing to validate.
+    assert_eq!(validate(&mut expanded), 0);
+    // DRS switched off on the cluster: both VMs (unchanged themselves) are
+    // validated again and lose the concern.
+    let cluster = MoRef::new("ClusterComputeResource", "domain-c7");
+    let mut cfg = set.get(&cluster).unwrap()["configurationEx"].clone();
+    cfg["drsConfig"]["enabled"] = json!("false");
+    set.apply(ObjectUpdate::Modify {
+        obj: cluster,
+        changes: vec![PropertyChange {
+            name: "configurationEx".into(),
+            op: PropertyOp::Assign,
+            val: Some(cfg),
+        }],
+    });
+    let report = store
+        .apply_snapshot("p1", &set.snapshot().unwrap())
+        .unwrap();
+    assert_eq!(report.updated, 1);
+    assert_eq!(validate(&mut expanded), 2);
+    assert!(!has_drs("vm-42") && !has_drs("vm-43"));
+    assert_eq!(validate(&mut expanded), 0);
 }

@@ -74,6 +74,27 @@ pub fn parse_rate(text: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
+/// Start only the embedded API server on `data_dir/api` (no controllers):
+/// for commands that read state.
+pub async fn start_api(
+    data_dir: &Path,
+    listen: SocketAddr,
+) -> anyhow::Result<(ferry_apiserver::Handle, kube::Client)> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    let mut config = ferry_apiserver::Config::new(data_dir.join("api"));
+    config.listen = listen;
+    config.definitions = definitions();
+    let server = ferry_apiserver::Server::start(config)
+        .await
+        .with_context(|| format!("cannot start the API server in {}", data_dir.display()))?;
+    let client = server
+        .client()
+        .await
+        .context("cannot connect to the embedded API server")?;
+    Ok((server, client))
+}
+
 /// A running embedded control plane.
 pub struct Embedded {
     /// The API server.
@@ -103,18 +124,7 @@ impl Embedded {
         listen: SocketAddr,
         settings: Settings,
     ) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(data_dir)
-            .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
-        let mut config = ferry_apiserver::Config::new(data_dir.join("api"));
-        config.listen = listen;
-        config.definitions = definitions();
-        let server = ferry_apiserver::Server::start(config)
-            .await
-            .with_context(|| format!("cannot start the API server in {}", data_dir.display()))?;
-        let client = server
-            .client()
-            .await
-            .context("cannot connect to the embedded API server")?;
+        let (server, client) = start_api(data_dir, listen).await?;
         let validator = ferry_validation::Validator::bundled()
             .context("cannot load the bundled validation policies")?;
         let inventory = Inventory::open(

@@ -9,6 +9,8 @@ pub mod manifests;
 pub mod map;
 pub mod migrate;
 pub mod ova;
+pub mod plan;
 pub mod progress;
 pub mod serve;
+pub mod table;
 pub mod validate;

@@ -71,6 +71,11 @@ pub fn ferry(work: &Path, extra: &[&str]) -> std::process::Output {
     run_output(&mut cmd)
 }
 
+/// Run the ferry binary with `args`.
+pub fn run_ferry(args: &[&str]) -> std::process::Output {
+    run_output(Command::new(env!("CARGO_BIN_EXE_ferry")).args(args))
+}
+
 pub fn yaml(path: &Path) -> Value {
     serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
