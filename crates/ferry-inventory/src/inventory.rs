@@ -27,6 +27,7 @@ use crate::model::{ApplyReport, ProviderInfo, VMS};
 use crate::store::{PHASE_FAILED, PHASE_READY, Store};
 use crate::validate::VmValidator;
 
+pub(crate) mod expanded;
 #[cfg(test)]
 mod tests;
 
@@ -228,6 +229,7 @@ impl Inventory {
             validator: self.shared.validator.clone(),
             info: info.clone(),
             collector,
+            expanded: Arc::default(),
         };
         let task = runtime.spawn(run_loop(
             cycle,
@@ -299,6 +301,8 @@ struct Cycle {
     info: ProviderInfo,
     collector: Arc<dyn Collector>,
     retired: Arc<AtomicBool>,
+    /// What each VM's workload expanded, for types validated on workloads.
+    expanded: Arc<Mutex<expanded::Expanded>>,
 }
 
 /// The result of one cycle.
@@ -436,16 +440,30 @@ impl Cycle {
         let store = self.store.clone();
         let uid = self.info.uid.clone();
         let provider_type = self.info.provider_type.clone();
-        blocking(move || validate_stale(&store, validator.as_ref(), &uid, &provider_type)).await
+        let expanded = self.expanded.clone();
+        blocking(move || {
+            let mut expanded = expanded.lock().unwrap_or_else(|p| p.into_inner());
+            validate_stale(
+                &store,
+                validator.as_ref(),
+                &uid,
+                &provider_type,
+                Some(&mut expanded),
+            )
+        })
+        .await
     }
 }
 
-/// Validate the VMs of `uid` that need it and store their concerns.
+/// Validate the VMs of `uid` that need it and store their concerns. With
+/// `expanded`, VMs validated on workloads are validated again when an
+/// object their workload expands changed (a cluster's DRS setting).
 pub(crate) fn validate_stale(
     store: &Store,
     validator: &dyn VmValidator,
     uid: &str,
     provider_type: &str,
+    expanded: Option<&mut expanded::Expanded>,
 ) -> Result<usize> {
     let Some(current) = validator.rules_version(provider_type)? else {
         return Ok(0);
@@ -456,7 +474,13 @@ pub(crate) fn validate_stale(
     let spec = crate::web::spec::type_spec(provider_type).filter(|s| !s.expand.is_empty());
     let mut done = 0;
     let mut first_error = None;
-    for vm in store.needing_validation(uid, VMS, current)? {
+    let mut todo = store.needing_validation(uid, VMS, current)?;
+    if let (Some(spec), Some(expanded)) = (spec, expanded) {
+        let stale: std::collections::HashSet<String> =
+            todo.iter().map(|vm| vm.resource.id.clone()).collect();
+        todo.extend(expanded.changed(spec, uid, store, &stale)?);
+    }
+    for vm in todo {
         let workload;
         let input = match spec {
             Some(spec) => {

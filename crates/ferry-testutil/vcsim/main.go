@@ -19,12 +19,13 @@
 //     controller, next free unit, backing fileName set, no fileOperation)
 //     through a govmomi client against this same server, and answers
 //     {"key":..,"controllerKey":..,"unitNumber":..}.
+//   - QueryChangedDiskAreas and changeIds on snapshots (see cbt.go).
 //   - GET /ferry/vms: [{"moref":"vm-54","name":"DC0_H0_VM0"},...] sorted by
 //     name, so tests can pick VMs without a SOAP client of their own.
 //
 // Build (see .ci/peers.sh):
 //
-//	GO111MODULE=off GOPATH=<tmp>:/usr/share/gocode go build -o /usr/local/bin/ferry-vcsim main.go
+//	cd crates/ferry-testutil/vcsim && GO111MODULE=off GOPATH=<tmp>:/usr/share/gocode go build -o /usr/local/bin/ferry-vcsim .
 package main
 
 import (
@@ -154,6 +155,10 @@ func reconfigFront(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = ioutil.NopCloser(bytes.NewReader(body))
+		if bytes.Contains(body, []byte("<QueryChangedDiskAreas")) {
+			cbt.queryChangedDiskAreas(w, r, body)
+			return
+		}
 		var placeholders []string
 		if bytes.Contains(body, []byte("ReconfigVM_Task")) && !bytes.Contains(body, []byte("<fileOperation>")) {
 			for _, m := range fileNameRe.FindAllSubmatch(body, -1) {
@@ -176,9 +181,19 @@ func reconfigFront(next http.Handler) http.Handler {
 				}
 			}
 		}
+		snapVM, snapBefore := "", ""
+		if bytes.Contains(body, []byte("<CreateSnapshot_Task")) {
+			if m := thisRe.FindSubmatch(body); m != nil {
+				snapVM = strings.TrimSpace(string(m[1]))
+				snapBefore = currentSnapshot(snapVM)
+			}
+		}
 		next.ServeHTTP(w, r)
 		for _, p := range placeholders {
 			os.Remove(p)
+		}
+		if snapVM != "" && currentSnapshot(snapVM) != snapBefore {
+			cbt.afterSnapshot(snapVM)
 		}
 	})
 }
@@ -334,6 +349,7 @@ func main() {
 	}
 	defer model.Remove()
 
+	cbt.dir = dir
 	pair, thumb, certPEM, err := selfSigned(dir)
 	if err != nil {
 		log.Fatal(err)

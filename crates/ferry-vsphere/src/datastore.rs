@@ -151,6 +151,8 @@ struct Shared {
     client: Client,
     opts: DatastoreOptions,
     datacenter: String,
+    /// Body bytes received by ranged GETs (all files of this session).
+    fetched: Arc<AtomicU64>,
 }
 
 type Cell = Arc<OnceCell<Bytes>>;
@@ -213,6 +215,7 @@ impl DatastoreStorage {
                 ..opts.clone()
             },
             datacenter: file.datacenter.clone(),
+            fetched: Arc::new(AtomicU64::new(0)),
         });
         Self::open_shared(shared, file.clone())
     }
@@ -243,6 +246,17 @@ impl DatastoreStorage {
     /// Open another file of the same datastore session (same connections).
     pub fn sibling(&self, file: &DatastoreFile) -> Result<DatastoreStorage> {
         Self::open_shared(self.shared.clone(), file.clone())
+    }
+
+    /// Bytes received by ranged GETs so far, for this file and every
+    /// sibling opened from it (read-ahead and retries included).
+    pub fn bytes_fetched(&self) -> u64 {
+        self.shared.fetched.load(Ordering::Relaxed)
+    }
+
+    /// A handle on the transfer counters that outlives the storage.
+    pub fn stats(&self) -> DatastoreStats {
+        DatastoreStats(self.shared.fetched.clone())
     }
 
     /// The file.
@@ -445,7 +459,10 @@ async fn get_range(
             .await
             .map_err(|e| e.context(format!("reading {what}")))?;
         match a.status.as_u16() {
-            206 if a.body.len() as u64 == len => Ok(a.body),
+            206 if a.body.len() as u64 == len => {
+                shared.fetched.fetch_add(len, Ordering::Relaxed);
+                Ok(a.body)
+            }
             206 => Err(Error::protocol(format!(
                 "reading {what}: got {} bytes instead of {len}",
                 a.body.len()
@@ -544,6 +561,18 @@ impl Storage for DatastoreStorage {
     }
 }
 
+/// Transfer counters of a datastore session (see [`DatastoreStorage::stats`]).
+#[derive(Debug, Clone)]
+pub struct DatastoreStats(Arc<AtomicU64>);
+
+impl DatastoreStats {
+    /// Body bytes received by ranged GETs so far (read-ahead and retries
+    /// included).
+    pub fn bytes_fetched(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// Opens extents named by a VMDK descriptor from the same datastore.
 #[derive(Debug)]
 struct Siblings {
@@ -579,21 +608,24 @@ impl NamedOpener for Siblings {
 
 /// Open the disk image `file` on a datastore (a VMDK descriptor with its
 /// extents, a sparse VMDK, or any format ferry-image reads), with extents
-/// read from the same datastore folder. Blocking; see the module docs.
+/// read from the same datastore folder, and the session's transfer
+/// counters. Blocking; see the module docs.
 pub fn open_datastore_image(
     client: &Client,
     file: &DatastoreFile,
     opts: &DatastoreOptions,
     image_opts: &OpenOptions,
-) -> Result<Arc<dyn Image>, ferry_image::Error> {
+) -> Result<(Arc<dyn Image>, DatastoreStats), ferry_image::Error> {
     let top = DatastoreStorage::open(client, file, opts)?;
+    let stats = top.stats();
     let opener = Siblings {
         base: Arc::new(DatastoreStorageHandle(top.sibling(file)?)),
     };
     let mut o = image_opts.clone();
     o.gate = o.gate.clone().with_opener(Arc::new(opener));
     let path = PathBuf::from(file.ds_path());
-    ferry_image::open_storage(Arc::new(top), &path, &o, 0)
+    let image = ferry_image::open_storage(Arc::new(top), &path, &o, 0)?;
+    Ok((image, stats))
 }
 
 #[cfg(test)]

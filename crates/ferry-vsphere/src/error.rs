@@ -5,6 +5,7 @@
 
 /// What went wrong, coarse enough for the controller to pick a condition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The server could not be reached: refused, DNS failure, reset, timeout
     /// while connecting.
@@ -134,6 +135,14 @@ impl From<Error> for ferry_image::Error {
             ErrorKind::Unsupported => ferry_image::ErrorKind::Unsupported,
             _ => ferry_image::ErrorKind::Io,
         };
-        ferry_image::Error::new(kind, e.to_string()).with_source(e)
+        // The message carries over; the cause chain continues below it (so
+        // the source is not repeated in the text).
+        let message = e.message.clone();
+        match e.source {
+            Some(src) => {
+                ferry_image::Error::new(kind, message).with_source(crate::http::Cause(src))
+            }
+            None => ferry_image::Error::new(kind, message),
+        }
     }
 }

@@ -85,6 +85,22 @@ pub(crate) struct Limits {
 
 type Sender = SendRequest<Full<Bytes>>;
 
+/// A boxed error as an error source.
+#[derive(Debug)]
+pub(crate) struct Cause(pub Box<dyn std::error::Error + Send + Sync>);
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
 pub(crate) struct Transport {
     endpoint: Endpoint,
     server_name: ServerName<'static>,
@@ -177,7 +193,7 @@ impl Transport {
             )
         })?
         .map_err(|e| {
-            Error::new(ErrorKind::Connect, format!("cannot connect to {auth}: {e}")).with_source(e)
+            Error::new(ErrorKind::Connect, format!("cannot connect to {auth}")).with_source(e)
         })?;
         let _ = tcp.set_nodelay(true);
         let tls = tokio::time::timeout(
@@ -267,8 +283,9 @@ impl Transport {
                 Err(e) => {
                     return Err(Error::new(
                         ErrorKind::Connect,
-                        format!("request to {} failed: {e}", self.endpoint.authority()),
-                    ));
+                        format!("request to {} failed", self.endpoint.authority()),
+                    )
+                    .with_source(e));
                 }
             };
             let (parts, body) = resp.into_parts();
@@ -279,10 +296,11 @@ impl Transport {
                     Error::new(
                         ErrorKind::Protocol,
                         format!(
-                            "reading the answer from {} failed (limit {max_body} bytes): {e}",
+                            "reading the answer from {} failed (limit {max_body} bytes)",
                             self.endpoint.authority()
                         ),
                     )
+                    .with_source(Cause(e))
                 })?
                 .to_bytes();
             if !sender.is_closed() {

@@ -39,7 +39,9 @@ mod task;
 mod tls;
 mod vm;
 
-pub use datastore::{DatastoreFile, DatastoreOptions, DatastoreStorage, open_datastore_image};
+pub use datastore::{
+    DatastoreFile, DatastoreOptions, DatastoreStats, DatastoreStorage, open_datastore_image,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use property::{
     FilterSpec, MissingProperty, ObjectContent, ObjectSpec, ObjectUpdate, PropertyChange,
@@ -49,7 +51,7 @@ pub use session::{Client, ClientOptions, Secret, ServiceContent};
 pub use soap::Node;
 pub use task::{TaskInfo, TaskState};
 pub use tls::{TlsOptions, parse_thumbprint, thumbprint_of};
-pub use vm::{DiskArea, DiskAttach, DiskChangeInfo, PowerState, SnapshotOptions};
+pub use vm::{DiskArea, DiskAttach, DiskChangeInfo, PowerState, SnapshotOptions, VirtualDiskInfo};
 
 /// A managed object reference: its type (`VirtualMachine`) and id (`vm-42`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

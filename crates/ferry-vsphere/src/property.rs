@@ -371,6 +371,11 @@ impl Client {
     /// `WaitForUpdatesEx` from `version` (empty for the initial full set).
     /// Waits at most `max_wait` (rounded to seconds; `None` waits until
     /// something changes). `Ok(None)` when the wait ended without changes.
+    ///
+    /// Filters belong to the session: if the session expired and the call
+    /// logged in again, the filters are gone and the next answer has none
+    /// of their updates; recreate them when [`Client::session_generation`]
+    /// changes.
     pub async fn wait_for_updates(
         &self,
         version: &str,

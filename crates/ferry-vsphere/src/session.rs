@@ -1,6 +1,7 @@
 //! The client and its session: `RetrieveServiceContent`, `Login` (cookie
 //! session), keep-alive with `CurrentTime`, one re-login when a call fails
 //! with `NotAuthenticated`, `Logout`.
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -120,6 +121,8 @@ pub(crate) struct Inner {
     pub tls: TlsOptions,
     pub cookie: Mutex<Option<String>>,
     pub content: ServiceContent,
+    /// Number of successful logins.
+    pub generation: AtomicU64,
 }
 
 /// A logged-in vSphere client. Cheap to clone; all clones share the
@@ -160,8 +163,7 @@ impl Client {
                 request_timeout: opts.request_timeout,
             },
         )?);
-        let mut body = Body::new("RetrieveServiceContent", &service_instance());
-        let _ = &mut body;
+        let body = Body::new("RetrieveServiceContent", &service_instance());
         let (resp, _) = soap::invoke(&transport, &path, None, &body, None).await?;
         let content = resp
             .child("returnval")
@@ -176,6 +178,7 @@ impl Client {
                 tls: opts.tls.clone(),
                 cookie: Mutex::new(None),
                 content,
+                generation: AtomicU64::new(0),
             }),
         };
         client.login().await?;
@@ -196,6 +199,13 @@ impl Client {
     /// `host:port` of the server.
     pub fn authority(&self) -> String {
         self.inner.transport.endpoint().authority()
+    }
+
+    /// How many times this client logged in: 1 after [`Client::connect`],
+    /// more after automatic re-logins (session-scoped objects such as
+    /// property filters must then be recreated).
+    pub fn session_generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::SeqCst)
     }
 
     pub(crate) fn cookie(&self) -> Option<String> {
@@ -231,6 +241,7 @@ impl Client {
         if let Ok(mut g) = self.inner.cookie.lock() {
             *g = Some(cookie);
         }
+        self.inner.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 

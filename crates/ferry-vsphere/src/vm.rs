@@ -65,6 +65,19 @@ pub struct DiskChangeInfo {
     pub areas: Vec<DiskArea>,
 }
 
+/// A virtual disk from `config.hardware.device` of a VM or a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualDiskInfo {
+    pub key: i32,
+    pub controller_key: i32,
+    pub unit_number: Option<i32>,
+    /// Backing file, `[datastore] dir/disk.vmdk`.
+    pub file_name: String,
+    pub capacity_bytes: u64,
+    /// Changed block tracking id of this state of the disk, when tracked.
+    pub change_id: Option<String>,
+}
+
 fn task_of(method: &str, resp: &crate::Node) -> Result<MoRef> {
     resp.child("returnval")
         .map(MoRef::from_node)
@@ -187,6 +200,58 @@ impl Client {
         b.close("spec");
         let resp = self.call(&b).await?;
         task_of("ReconfigVM_Task", &resp)
+    }
+
+    /// The virtual disks of a `VirtualMachine` or `VirtualMachineSnapshot`
+    /// (from its `config.hardware.device`).
+    pub async fn disks(&self, obj: &MoRef) -> Result<Vec<VirtualDiskInfo>> {
+        let objs = self
+            .retrieve_properties(&FilterSpec::objects(
+                std::slice::from_ref(obj),
+                &["config.hardware.device"],
+            ))
+            .await?;
+        let o = objs.first().ok_or_else(|| {
+            Error::new(crate::ErrorKind::NotFound, format!("{obj} does not exist"))
+                .with_fault("ManagedObjectNotFound")
+        })?;
+        let Some(devices) = o.get("config.hardware.device") else {
+            return Ok(Vec::new());
+        };
+        let num = |n: &crate::Node, name: &str| {
+            n.text_of(name).and_then(|t| t.trim().parse::<i64>().ok())
+        };
+        let mut out = Vec::new();
+        for d in devices
+            .children
+            .iter()
+            .filter(|d| d.xsi_type.as_deref() == Some("VirtualDisk"))
+        {
+            let backing = d.child("backing");
+            let capacity = num(d, "capacityInBytes")
+                .filter(|c| *c > 0)
+                .or_else(|| num(d, "capacityInKB").map(|k| k.saturating_mul(1024)))
+                .unwrap_or(0);
+            out.push(VirtualDiskInfo {
+                key: num(d, "key")
+                    .and_then(|k| i32::try_from(k).ok())
+                    .ok_or_else(|| Error::protocol(format!("{obj}: a VirtualDisk has no key")))?,
+                controller_key: num(d, "controllerKey")
+                    .and_then(|k| i32::try_from(k).ok())
+                    .unwrap_or(0),
+                unit_number: num(d, "unitNumber").and_then(|k| i32::try_from(k).ok()),
+                file_name: backing
+                    .and_then(|b| b.text_of("fileName"))
+                    .unwrap_or_default()
+                    .to_string(),
+                capacity_bytes: u64::try_from(capacity).unwrap_or(0),
+                change_id: backing
+                    .and_then(|b| b.text_of("changeId"))
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_string),
+            });
+        }
+        Ok(out)
     }
 
     /// `QueryChangedDiskAreas` for the disk `device_key` of `vm` at

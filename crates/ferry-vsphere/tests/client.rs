@@ -70,9 +70,11 @@ async fn login_with_cacert_reads_service_content_and_thumbprint() {
     client.keep_alive().await.unwrap();
     let dbg = format!("{client:?} {:?}", options(&sim));
     assert!(!dbg.contains(&sim.info.password), "{dbg}");
+    assert_eq!(client.session_generation(), 1);
     client.logout().await.unwrap();
     // A call after the session ended logs in again once, by itself.
     assert!(!vms(&client).await.is_empty());
+    assert_eq!(client.session_generation(), 2);
     client.logout().await.unwrap();
 }
 

@@ -55,7 +55,7 @@ fn copy_and_compare(
     source: &Path,
     connections: usize,
 ) {
-    let img = open_datastore_image(
+    let (img, stats) = open_datastore_image(
         client,
         &file(sim, ds_path),
         &small_chunks(connections),
@@ -74,6 +74,24 @@ fn copy_and_compare(
     };
     ferry_copy::copy(img.as_ref(), &target, &opts).unwrap();
     target.flush().unwrap();
+    // Everything fetched was needed at most once, plus read-ahead past the
+    // data (a few chunks per reader).
+    let on_ds: u64 = std::fs::read_dir(source.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(source.file_stem().unwrap().to_str().unwrap())
+        })
+        .map(|e| e.metadata().unwrap().len())
+        .sum();
+    assert!(stats.bytes_fetched() > 0);
+    assert!(
+        stats.bytes_fetched() <= on_ds + (8 << 20),
+        "fetched {} bytes for {on_ds} bytes of files",
+        stats.bytes_fetched()
+    );
     assert!(
         images_identical(source, &out),
         "{ds_path} copied through the datastore differs from {}",

@@ -357,6 +357,7 @@ async fn a_retired_cycle_writes_nothing() {
         info: info("u1"),
         collector: FakeCollector::new(vms(&[("a", 1)])),
         retired: Arc::new(AtomicBool::new(true)),
+        expanded: Arc::default(),
     };
     let Outcome::Failed(f) = cycle.run().await else {
         panic!("a retired cycle must not report a collection");

@@ -544,7 +544,7 @@ fn validation_reads_the_workload_with_host_and_cluster() {
         .apply_snapshot("p1", &sample().snapshot().unwrap())
         .unwrap();
     let validator = ferry_validation::Validator::bundled().unwrap();
-    let done = crate::inventory::validate_stale(&store, &validator, "p1", VSPHERE).unwrap();
+    let done = crate::inventory::validate_stale(&store, &validator, "p1", VSPHERE, None).unwrap();
     assert_eq!(done, 2);
     let vm = store.get("p1", VMS, "vm-42").unwrap().unwrap();
     let ids: Vec<&str> = vm.concerns.iter().map(|c| c.id.as_str()).collect();
@@ -722,4 +722,61 @@ fn trees_hang_vms_under_hosts_and_folders() {
     assert_eq!(w["host"]["name"], "DC0_C0_H0");
     assert_eq!(w["host"]["cluster"]["drsEnabled"], true);
     assert_eq!(w["host"]["cluster"]["datacenter"]["name"], "DC0");
+}
+
+#[test]
+fn a_cluster_change_revalidates_its_vms() {
+    let store = Store::open_in_memory().unwrap();
+    let info = crate::model::ProviderInfo {
+        uid: "p1".into(),
+        namespace: "ns".into(),
+        name: "vc".into(),
+        provider_type: VSPHERE.into(),
+        url: "https://vc/sdk".into(),
+        resource_version: String::new(),
+        object: Value::Null,
+    };
+    store.upsert_provider(&info).unwrap();
+    let mut set = sample();
+    store
+        .apply_snapshot("p1", &set.snapshot().unwrap())
+        .unwrap();
+    let validator = ferry_validation::Validator::bundled().unwrap();
+    let mut expanded = crate::inventory::expanded::Expanded::default();
+    let validate = |expanded: &mut crate::inventory::expanded::Expanded| {
+        crate::inventory::validate_stale(&store, &validator, "p1", VSPHERE, Some(expanded)).unwrap()
+    };
+    let has_drs = |id: &str| {
+        store
+            .get("p1", VMS, id)
+            .unwrap()
+            .unwrap()
+            .concerns
+            .iter()
+            .any(|c| c.id == "vmware.drs.enabled")
+    };
+    assert_eq!(validate(&mut expanded), 2);
+    assert!(has_drs("vm-42") && has_drs("vm-43"));
+    // Nothing changed: nothing to validate.
+    assert_eq!(validate(&mut expanded), 0);
+    // DRS switched off on the cluster: both VMs (unchanged themselves) are
+    // validated again and lose the concern.
+    let cluster = MoRef::new("ClusterComputeResource", "domain-c7");
+    let mut cfg = set.get(&cluster).unwrap()["configurationEx"].clone();
+    cfg["drsConfig"]["enabled"] = json!("false");
+    set.apply(ObjectUpdate::Modify {
+        obj: cluster,
+        changes: vec![PropertyChange {
+            name: "configurationEx".into(),
+            op: PropertyOp::Assign,
+            val: Some(cfg),
+        }],
+    });
+    let report = store
+        .apply_snapshot("p1", &set.snapshot().unwrap())
+        .unwrap();
+    assert_eq!(report.updated, 1);
+    assert_eq!(validate(&mut expanded), 2);
+    assert!(!has_drs("vm-42") && !has_drs("vm-43"));
+    assert_eq!(validate(&mut expanded), 0);
 }

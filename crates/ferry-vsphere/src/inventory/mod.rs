@@ -39,15 +39,19 @@ pub struct VsphereOptions {
     /// Pause after a failed long poll before `changed` resolves (so the
     /// inventory loop reconnects and reports the failure, without spinning).
     pub retry_after: Duration,
+    /// Pause after a change before `changed` resolves, so that a burst of
+    /// changes (a reconfiguration, a power-on) becomes one collection.
+    pub settle: Duration,
 }
 
 impl VsphereOptions {
-    /// Defaults: 60 s long polls, 10 s pause after a failure.
+    /// Defaults: 60 s long polls, 10 s pause after a failure, 1 s to settle.
     pub fn new(client: ClientOptions) -> Self {
         Self {
             client,
             poll_wait: Duration::from_secs(60),
             retry_after: Duration::from_secs(10),
+            settle: Duration::from_secs(1),
         }
     }
 }
@@ -204,6 +208,9 @@ impl Inner {
                     }
                     sess.version = us.version;
                     if any {
+                        drop(st);
+                        // The next collection reads what arrives meanwhile.
+                        tokio::time::sleep(self.opts.settle).await;
                         return true;
                     }
                 }

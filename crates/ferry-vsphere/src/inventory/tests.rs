@@ -30,6 +30,7 @@ fn client_options(sim: &Vcsim) -> ClientOptions {
 fn collector(sim: &Vcsim) -> VsphereCollector {
     let mut opts = VsphereOptions::new(client_options(sim));
     opts.poll_wait = Duration::from_secs(5);
+    opts.settle = Duration::from_millis(50);
     VsphereCollector::new(opts)
 }
 
@@ -450,4 +451,35 @@ async fn inventory_loop_follows_a_rename_and_concerns_update() {
         1
     );
     inventory.remove_provider("vc-2").unwrap();
+}
+
+#[tokio::test]
+async fn unreachable_server_is_a_connection_failure() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut o = ClientOptions::new(
+        format!("https://127.0.0.1:{port}/sdk"),
+        "user",
+        Secret::new("pw-never-shown-1234"),
+    );
+    o.connect_timeout = Duration::from_secs(5);
+    let c = VsphereCollector::new(VsphereOptions::new(o));
+    let err = c.collect().await.unwrap_err();
+    assert_eq!(err.kind(), InvKind::Connection, "{err:?}");
+    assert!(!ferry_inventory::chain(&err).contains("pw-never-shown-1234"));
+    assert!(c.thumbprint().await.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untrusted_certificate_is_a_connection_failure() {
+    let Some(sim) = vcsim() else { return };
+    let mut o = client_options(&sim);
+    o.tls = TlsOptions::default(); // system roots: the simulator's own certificate is not among them
+    let err = VsphereCollector::new(VsphereOptions::new(o))
+        .collect()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), InvKind::Connection, "{err:?}");
 }
