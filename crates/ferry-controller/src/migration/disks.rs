@@ -84,6 +84,7 @@ pub fn open_source(
                 &ferry_vsphere::DatastoreOptions::default(),
                 &OpenOptions::default(),
             )
+            .map(|(image, _stats)| image)
             .map_err(|e| format!("opening {path}: {}", chain(&e)))
         }
         (DiskLocation::Datastore { path, .. }, Access::Local) => Err(format!(
