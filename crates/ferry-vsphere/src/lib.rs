@@ -51,7 +51,10 @@ pub use session::{Client, ClientOptions, Secret, ServiceContent};
 pub use soap::Node;
 pub use task::{TaskInfo, TaskState};
 pub use tls::{TlsOptions, parse_thumbprint, thumbprint_of};
-pub use vm::{DiskArea, DiskAttach, DiskChangeInfo, PowerState, SnapshotOptions, VirtualDiskInfo};
+pub use vm::{
+    DiskArea, DiskAttach, DiskChangeInfo, PowerState, SnapshotOptions, StopOptions, StopOutcome,
+    VirtualDiskInfo,
+};
 
 /// A managed object reference: its type (`VirtualMachine`) and id (`vm-42`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -25,6 +25,26 @@ impl PowerState {
     }
 }
 
+/// How [`Client::stop_vm`] stops a VM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StopOptions {
+    /// Ask the guest to shut down (VMware Tools) and wait this long for it
+    /// before powering off; `None` powers off at once.
+    pub guest_shutdown_timeout: Option<std::time::Duration>,
+}
+
+/// How the VM ended up powered off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopOutcome {
+    /// It was already off.
+    AlreadyOff,
+    /// The guest shut itself down.
+    GuestShutdown,
+    /// It was powered off (no guest shutdown asked, the guest could not be
+    /// asked, or it did not finish in time).
+    PoweredOff,
+}
+
 /// `CreateSnapshot_Task` arguments.
 #[derive(Debug, Clone, Default)]
 pub struct SnapshotOptions {
@@ -126,6 +146,51 @@ impl Client {
     /// state for the end).
     pub async fn shutdown_guest(&self, vm: &MoRef) -> Result<()> {
         self.call(&Body::new("ShutdownGuest", vm)).await.map(|_| ())
+    }
+
+    /// Stop a VM as Forklift's PowerOffSource does: a guest shutdown with a
+    /// timeout, then a hard power off; waits until it is off.
+    pub async fn stop_vm(&self, vm: &MoRef, opts: &StopOptions) -> Result<StopOutcome> {
+        let state = self.power_state(vm).await?;
+        if state == PowerState::PoweredOff {
+            return Ok(StopOutcome::AlreadyOff);
+        }
+        if let (PowerState::PoweredOn, Some(timeout)) = (state, opts.guest_shutdown_timeout) {
+            match self.shutdown_guest(vm).await {
+                Ok(()) => {
+                    let deadline = tokio::time::Instant::now() + timeout;
+                    let mut delay = std::time::Duration::from_millis(100);
+                    loop {
+                        if self.power_state(vm).await? == PowerState::PoweredOff {
+                            return Ok(StopOutcome::GuestShutdown);
+                        }
+                        let now = tokio::time::Instant::now();
+                        if now >= deadline {
+                            tracing::info!(%vm, ?timeout, "guest shutdown did not finish in time, powering off");
+                            break;
+                        }
+                        tokio::time::sleep(delay.min(deadline - now)).await;
+                        delay = (delay * 2).min(std::time::Duration::from_secs(5));
+                    }
+                }
+                Err(e) if e.kind() == crate::ErrorKind::NotFound => return Err(e),
+                Err(e) => {
+                    tracing::info!(%vm, error = %e, "guest shutdown not possible, powering off");
+                }
+            }
+        }
+        let task = self.power_off(vm).await?;
+        match self.wait_task(&task, |_| {}).await {
+            Ok(_) => Ok(StopOutcome::PoweredOff),
+            // It went off by itself between the check and the power off.
+            Err(e)
+                if e.fault() == Some("InvalidPowerState")
+                    && self.power_state(vm).await? == PowerState::PoweredOff =>
+            {
+                Ok(StopOutcome::GuestShutdown)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// `Destroy_Task` of any managed entity; returns the task.

@@ -352,3 +352,45 @@ async fn operations_on_a_deleted_vm_are_managed_object_not_found() {
     assert!(e.to_string().contains("PowerOnVM_Task"), "{e}");
     assert_no_secret(&sim, &e);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stop_vm_shuts_the_guest_down_or_powers_off() {
+    use ferry_vsphere::{StopOptions, StopOutcome};
+    let Some(sim) = vcsim() else { return };
+    let client = Client::connect(&options(&sim)).await.unwrap();
+    let (vm, _) = vms(&client).await.remove(0);
+    let on = |client: Client, vm: MoRef| async move {
+        if client.power_state(&vm).await.unwrap() != PowerState::PoweredOn {
+            let t = client.power_on(&vm).await.unwrap();
+            client.wait_task(&t, |_| {}).await.unwrap();
+        }
+    };
+    let graceful = StopOptions {
+        guest_shutdown_timeout: Some(Duration::from_secs(30)),
+    };
+    on(client.clone(), vm.clone()).await;
+    assert_eq!(
+        client.stop_vm(&vm, &graceful).await.unwrap(),
+        StopOutcome::GuestShutdown
+    );
+    assert_eq!(
+        client.power_state(&vm).await.unwrap(),
+        PowerState::PoweredOff
+    );
+    assert_eq!(
+        client.stop_vm(&vm, &graceful).await.unwrap(),
+        StopOutcome::AlreadyOff
+    );
+    on(client.clone(), vm.clone()).await;
+    let hard = StopOptions {
+        guest_shutdown_timeout: None,
+    };
+    assert_eq!(
+        client.stop_vm(&vm, &hard).await.unwrap(),
+        StopOutcome::PoweredOff
+    );
+    assert_eq!(
+        client.power_state(&vm).await.unwrap(),
+        PowerState::PoweredOff
+    );
+}

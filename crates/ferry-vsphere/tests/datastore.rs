@@ -16,9 +16,13 @@ use ferry_vsphere::{
 };
 
 fn connect(sim: &Vcsim) -> (tokio::runtime::Runtime, Client) {
+    connect_to(sim, &sim.info.url)
+}
+
+fn connect_to(sim: &Vcsim, url: &str) -> (tokio::runtime::Runtime, Client) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let mut o = ClientOptions::new(
-        sim.info.url.clone(),
+        url.to_string(),
         sim.info.username.clone(),
         Secret::new(sim.info.password.clone()),
     );
@@ -226,4 +230,86 @@ fn descriptor_naming_a_file_outside_its_folder_is_refused() {
     .err()
     .expect("refused");
     assert_eq!(e.kind(), ferry_image::ErrorKind::Refused, "{e}");
+}
+
+/// A TCP proxy in front of the simulator that can cut every open connection
+/// and refuse the next few.
+struct FlakyProxy {
+    port: u16,
+    refuse: Arc<std::sync::atomic::AtomicUsize>,
+    open: Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl FlakyProxy {
+    fn start(upstream: String) -> FlakyProxy {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let refuse = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let open = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (r, o) = (refuse.clone(), open.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(down) = conn else { return };
+                if r.load(Ordering::SeqCst) > 0 {
+                    r.fetch_sub(1, Ordering::SeqCst);
+                    drop(down);
+                    continue;
+                }
+                let Ok(up) = std::net::TcpStream::connect(&upstream) else {
+                    continue;
+                };
+                o.lock().unwrap().push(down.try_clone().unwrap());
+                for (mut a, mut b) in [
+                    (down.try_clone().unwrap(), up.try_clone().unwrap()),
+                    (up, down),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut a, &mut b);
+                        let _ = b.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        FlakyProxy { port, refuse, open }
+    }
+
+    /// Cut the open connections and refuse the next `n`.
+    fn fail(&self, n: usize) {
+        self.refuse.store(n, std::sync::atomic::Ordering::SeqCst);
+        for c in self.open.lock().unwrap().drain(..) {
+            let _ = c.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+#[test]
+fn transient_connection_failures_are_retried() {
+    let Some(sim) = vcsim() else { return };
+    let dir = tempdir();
+    let local = dir.path().join("blob.bin");
+    let data: Vec<u8> = (0..700_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&local, &data).unwrap();
+    sim.upload(&local, "flaky/blob.bin");
+    let proxy = FlakyProxy::start(sim.info.host.clone());
+    let (_rt, client) = connect_to(&sim, &format!("https://127.0.0.1:{}/sdk", proxy.port));
+    let opts = DatastoreOptions {
+        connections: 1,
+        read_ahead: 0,
+        retries: 3,
+        retry_delay: std::time::Duration::from_millis(10),
+        ..small_chunks(1)
+    };
+    let s = DatastoreStorage::open(&client, &file(&sim, "flaky/blob.bin"), &opts).unwrap();
+    proxy.fail(2);
+    let mut buf = vec![0u8; 300_000];
+    s.read_at(&mut buf, 100_000).unwrap();
+    assert_eq!(&buf[..], &data[100_000..400_000]);
+
+    // Without retries the same failure is an error that names the file.
+    let no_retry = DatastoreOptions { retries: 0, ..opts };
+    let s = DatastoreStorage::open(&client, &file(&sim, "flaky/blob.bin"), &no_retry).unwrap();
+    proxy.fail(2);
+    let e = s.read_at(&mut buf, 0).unwrap_err();
+    assert!(e.to_string().contains("flaky/blob.bin"), "{e}");
 }
