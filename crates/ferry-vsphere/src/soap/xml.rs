@@ -305,4 +305,43 @@ mod tests {
         assert!(env.contains("<_this type=\"SessionManager\">SessionManager</_this>"));
         assert!(parse(env.as_bytes()).is_ok());
     }
+
+    /// Mutated answers (bytes flipped, cut, duplicated) never panic.
+    #[test]
+    fn mutated_answers_do_not_panic() {
+        let good: &[u8] = br#"<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="s" xmlns:xsi="i"><soapenv:Body><RetrievePropertiesExResponse xmlns="urn:vim25"><returnval><objects><obj type="VirtualMachine">vm-1</obj><propSet><name>name</name><val xsi:type="xsd:string">a &amp; b</val></propSet></objects><token>1</token></returnval></RetrievePropertiesExResponse></soapenv:Body></soapenv:Envelope>"#;
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..5000 {
+            let mut doc = good.to_vec();
+            for _ in 0..(next() % 4 + 1) {
+                let i = (next() as usize) % doc.len();
+                match next() % 4 {
+                    0 => doc[i] = next() as u8,
+                    1 => doc.truncate(i),
+                    2 => {
+                        let j = (next() as usize) % doc.len();
+                        let (a, b) = (i.min(j), i.max(j));
+                        let piece = doc[a..b].to_vec();
+                        doc.splice(i..i, piece);
+                    }
+                    _ => {
+                        doc.remove(i);
+                    }
+                }
+                if doc.is_empty() {
+                    break;
+                }
+            }
+            if let Ok(root) = parse(&doc) {
+                // Whatever parsed is a well-formed tree.
+                assert!(!root.name.is_empty() || root.children.is_empty());
+            }
+        }
+    }
 }
