@@ -34,7 +34,12 @@ fn kubectl(kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> String {
         .unwrap();
     if let Some(text) = stdin {
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
     }
     let out = child.wait_with_output().unwrap();
     assert!(
@@ -84,11 +89,22 @@ fn provider_conditions_for_good_and_bad_connections() {
     if peer("kubectl").is_none() {
         return;
     }
-    let Some(vc) = ferry_testutil::vcsim() else { return };
+    let Some(vc) = ferry_testutil::vcsim() else {
+        return;
+    };
     let work = ferry_testutil::tempdir();
     let log = work.path().join("serve.log");
     let mut server = Command::new(env!("CARGO_BIN_EXE_ferry"))
-        .args(["--log", "debug", "serve", "--listen", "127.0.0.1:0", "--inventory-listen", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "--log",
+            "debug",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--inventory-listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
         .arg(work.path().join("data"))
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&log).unwrap())
@@ -98,17 +114,54 @@ fn provider_conditions_for_good_and_bad_connections() {
     let _server = Guard(server);
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).unwrap();
-    let kubeconfig = line.trim().strip_prefix("export KUBECONFIG=").unwrap().to_owned();
+    let kubeconfig = line
+        .trim()
+        .strip_prefix("export KUBECONFIG=")
+        .unwrap()
+        .to_owned();
     let kc = Path::new(&kubeconfig);
 
     let info = &vc.info;
     let wrong_thumb = "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33";
-    let mut docs = String::from("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: openshift-mtv\n---\n");
-    docs += &secret("good", &[("user", &info.username), ("password", &info.password), ("cacert", &info.cert_pem)]);
-    docs += &secret("badpass", &[("user", &info.username), ("password", "not-the-password"), ("cacert", &info.cert_pem)]);
-    docs += &secret("badthumb", &[("user", &info.username), ("password", &info.password), ("insecureSkipVerify", "true"), ("thumbprint", wrong_thumb)]);
-    docs += &secret("untrusted", &[("user", &info.username), ("password", &info.password)]);
-    docs += &secret("insecure", &[("user", &info.username), ("password", &info.password), ("insecureSkipVerify", "true")]);
+    let mut docs =
+        String::from("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: openshift-mtv\n---\n");
+    docs += &secret(
+        "good",
+        &[
+            ("user", &info.username),
+            ("password", &info.password),
+            ("cacert", &info.cert_pem),
+        ],
+    );
+    docs += &secret(
+        "badpass",
+        &[
+            ("user", &info.username),
+            ("password", "not-the-password"),
+            ("cacert", &info.cert_pem),
+        ],
+    );
+    docs += &secret(
+        "badthumb",
+        &[
+            ("user", &info.username),
+            ("password", &info.password),
+            ("insecureSkipVerify", "true"),
+            ("thumbprint", wrong_thumb),
+        ],
+    );
+    docs += &secret(
+        "untrusted",
+        &[("user", &info.username), ("password", &info.password)],
+    );
+    docs += &secret(
+        "insecure",
+        &[
+            ("user", &info.username),
+            ("password", &info.password),
+            ("insecureSkipVerify", "true"),
+        ],
+    );
     docs += &provider("vc-good", &info.url, Some("good"));
     docs += &provider("vc-badpass", &info.url, Some("badpass"));
     docs += &provider("vc-badthumb", &info.url, Some("badthumb"));
@@ -119,10 +172,21 @@ fn provider_conditions_for_good_and_bad_connections() {
     kubectl(kc, &["apply", "-f", "-"], Some(&docs));
 
     let get = || -> Vec<Value> {
-        let list: Value = serde_json::from_str(&kubectl(kc, &["get", "providers", "-n", "openshift-mtv", "-o", "json"], None)).unwrap();
+        let list: Value = serde_json::from_str(&kubectl(
+            kc,
+            &["get", "providers", "-n", "openshift-mtv", "-o", "json"],
+            None,
+        ))
+        .unwrap();
         list["items"].as_array().unwrap().clone()
     };
-    let by_name = |items: &[Value], n: &str| items.iter().find(|p| p["metadata"]["name"] == n).unwrap().clone();
+    let by_name = |items: &[Value], n: &str| {
+        items
+            .iter()
+            .find(|p| p["metadata"]["name"] == n)
+            .unwrap()
+            .clone()
+    };
     let start = std::time::Instant::now();
     let items = loop {
         let items = get();
@@ -133,18 +197,27 @@ fn provider_conditions_for_good_and_bad_connections() {
         if settled {
             break items;
         }
-        assert!(start.elapsed() < Duration::from_secs(120), "providers never settled: {items:#?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "providers never settled: {items:#?}"
+        );
         std::thread::sleep(Duration::from_millis(300));
     };
 
     let good = by_name(&items, "vc-good");
     assert_eq!(good["status"]["phase"], "Ready", "{good:#}");
-    assert_eq!(good["status"]["fingerprint"].as_str().unwrap(), info.thumbprint);
+    assert_eq!(
+        good["status"]["fingerprint"].as_str().unwrap(),
+        info.thumbprint
+    );
     assert!(condition(&good, "ConnectionInsecure").is_none());
 
     let insecure = by_name(&items, "vc-insecure");
     assert_eq!(insecure["status"]["phase"], "Ready", "{insecure:#}");
-    assert!(condition(&insecure, "ConnectionInsecure").is_some(), "{insecure:#}");
+    assert!(
+        condition(&insecure, "ConnectionInsecure").is_some(),
+        "{insecure:#}"
+    );
 
     for (name, kind, hint) in [
         ("vc-badpass", "ConnectionAuthFailed", "user and password"),
@@ -160,16 +233,34 @@ fn provider_conditions_for_good_and_bad_connections() {
     }
     // The pinned thumbprint did not match: the one seen is recorded.
     let badthumb = by_name(&items, "vc-badthumb");
-    assert_eq!(badthumb["status"]["fingerprint"].as_str().unwrap(), info.thumbprint);
-    let msg = condition(&badthumb, "ConnectionTestFailed").unwrap()["message"].as_str().unwrap().to_owned();
-    assert!(msg.contains(wrong_thumb) && msg.contains(&info.thumbprint), "{msg}");
+    assert_eq!(
+        badthumb["status"]["fingerprint"].as_str().unwrap(),
+        info.thumbprint
+    );
+    let msg = condition(&badthumb, "ConnectionTestFailed").unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        msg.contains(wrong_thumb) && msg.contains(&info.thumbprint),
+        "{msg}"
+    );
 
     let nosecret = by_name(&items, "vc-nosecret");
     assert_eq!(nosecret["status"]["phase"], "ValidationFailed");
-    assert!(condition(&nosecret, "SecretNotValid").unwrap()["message"].as_str().unwrap().contains("does not exist"));
+    assert!(
+        condition(&nosecret, "SecretNotValid").unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not exist")
+    );
 
     // No password anywhere but in the Secrets themselves.
-    let all = kubectl(kc, &["get", "providers,plans,migrations", "-A", "-o", "yaml"], None);
+    let all = kubectl(
+        kc,
+        &["get", "providers,plans,migrations", "-A", "-o", "yaml"],
+        None,
+    );
     assert!(!all.contains(&info.password));
     let logs = std::fs::read_to_string(&log).unwrap();
     assert!(!logs.contains(&info.password), "the log holds the password");
