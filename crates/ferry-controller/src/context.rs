@@ -62,6 +62,23 @@ pub struct Context {
     pub runs: Mutex<HashMap<String, Run>>,
     /// The shared bandwidth limit, from `settings.max_copy_rate`.
     pub rate_limit: Option<Arc<RateLimit>>,
+    /// What each provider (by UID) was registered with in the inventory
+    /// (its URL, and for vSphere its Secret's version).
+    pub registrations: Mutex<HashMap<String, String>>,
+    /// The last connection test of each provider (by UID).
+    pub connection_tests: Mutex<HashMap<String, ConnectionTest>>,
+}
+
+/// A provider's last connection test.
+#[derive(Debug, Clone)]
+pub struct ConnectionTest {
+    /// The URL and Secret version it was made with.
+    pub key: String,
+    /// When.
+    pub at: std::time::Instant,
+    /// The observed certificate thumbprint, or the failure's condition type
+    /// and message.
+    pub result: Result<Option<String>, (String, String, Option<String>)>,
 }
 
 impl std::fmt::Debug for Context {
@@ -88,6 +105,8 @@ impl Context {
             rate_limit: settings.max_copy_rate.map(|r| Arc::new(RateLimit::new(r))),
             settings,
             runs: Mutex::new(HashMap::new()),
+            registrations: Mutex::new(HashMap::new()),
+            connection_tests: Mutex::new(HashMap::new()),
         })
     }
 }

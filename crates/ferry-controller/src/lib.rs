@@ -16,6 +16,7 @@ pub mod maps;
 pub mod migration;
 pub mod plan;
 pub mod provider;
+pub mod sources;
 pub mod status;
 
 use std::future::Future;

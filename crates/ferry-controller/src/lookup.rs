@@ -58,3 +58,12 @@ pub fn find(ctx: &Context, uid: &str, collection: &str, r: &Ref) -> Result<Optio
     }
     Ok(None)
 }
+
+/// The inventory collection holding a provider's storage: `datastores` for
+/// vSphere, `storages` for the rest (OVA's dummy storage, ...).
+pub fn storage_collection(ctx: &Context, uid: &str) -> &'static str {
+    match ctx.inventory.store().provider(uid) {
+        Ok(Some(p)) if p.info.provider_type == "vsphere" => "datastores",
+        _ => "storages",
+    }
+}

@@ -155,7 +155,12 @@ where
         let mut bad_source = Vec::new();
         let mut bad_dest = Vec::new();
         for (i, (source, dest_problem)) in entries.iter().enumerate() {
-            match lookup::find(ctx, &uid, kind.collection, source)? {
+            let collection = if kind.collection == "storages" {
+                lookup::storage_collection(ctx, &uid)
+            } else {
+                kind.collection
+            };
+            match lookup::find(ctx, &uid, collection, source)? {
                 Some(found) => status.references.push(Ref {
                     id: Some(found.resource.id.clone()),
                     ..Ref::default()

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use ferry_core::api::condition::types as cnd;
 use ferry_core::api::{Category, Condition, Provider, ProviderStatus, ProviderType};
+use ferry_inventory::collector::Collector;
 use ferry_inventory::model::ProviderInfo;
 use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
@@ -34,7 +35,11 @@ pub async fn reconcile(provider: Arc<Provider>, ctx: Arc<Context>) -> Result<Act
     let api: Api<Provider> = Api::namespaced(ctx.client.clone(), &ns);
     let mut status = provider.status.clone().unwrap_or_default();
     status.conditions.begin_staging();
-    let requeue = assess(&provider, &ctx, &mut status);
+    let requeue = if provider.spec.type_ == ProviderType::VSphere {
+        crate::sources::vsphere_provider::assess(&provider, &ctx, &mut status).await
+    } else {
+        assess(&provider, &ctx, &mut status)
+    };
     status.conditions.end_staging();
     status.observed_generation = provider.metadata.generation;
     if provider.status.as_ref() != Some(&status) {
@@ -78,11 +83,12 @@ fn assess(provider: &Provider, ctx: &Context, status: &mut ProviderStatus) -> Ac
             return Action::requeue(Duration::from_secs(300));
         }
         ProviderType::Ova => {}
+        ProviderType::VSphere => {}
         ref other => {
             conds.set(
                 Condition::new(types::TYPE_NOT_SUPPORTED, Category::Critical)
                     .reason("NotSupported")
-                    .message(format!("ferry does not migrate from `{}` providers yet; supported source types: ova.", other.as_str())),
+                    .message(format!("ferry does not migrate from `{}` providers yet; supported source types: ova, vsphere.", other.as_str())),
             );
             settle(status, "ValidationFailed");
             return Action::requeue(Duration::from_secs(300));
@@ -104,7 +110,8 @@ fn assess(provider: &Provider, ctx: &Context, status: &mut ProviderStatus) -> Ac
     );
 
     let uid = provider.uid().unwrap_or_default();
-    if let Err(err) = ensure_registered(provider, ctx, &uid, &url) {
+    let ova = |info: &ProviderInfo| ferry_inventory::collector_for(info).map_err(|e| chain(&e));
+    if let Err(err) = ensure_registered(provider, ctx, &uid, &url, ova) {
         conds.set(
             Condition::new(types::CONNECTION_TEST_FAILED, Category::Critical)
                 .reason("Tested")
@@ -113,13 +120,26 @@ fn assess(provider: &Provider, ctx: &Context, status: &mut ProviderStatus) -> Ac
         settle(status, "ConnectionFailed");
         return Action::requeue(Duration::from_secs(30));
     }
-    let Some(state) = ctx.inventory.provider_state(&uid) else {
+    inventory_conditions(ctx, &uid, status)
+}
+
+/// Conditions from the provider's inventory state (common to every source
+/// type once it is registered); returns when to look again.
+pub(crate) fn inventory_conditions(
+    ctx: &Context,
+    uid: &str,
+    status: &mut ProviderStatus,
+) -> Action {
+    let settle = |status: &mut ProviderStatus, phase: &str| {
+        status.phase = Some(phase.to_owned());
+    };
+    let Some(state) = ctx.inventory.provider_state(uid) else {
         settle(status, "Staging");
         return Action::requeue(Duration::from_secs(1));
     };
     if let Some(failure) = &state.failure {
         let kind = failure.reason.condition_type();
-        conds.set(
+        status.conditions.set(
             Condition::new(kind, Category::Critical)
                 .reason("Tested")
                 .message(failure.message.clone()),
@@ -128,7 +148,7 @@ fn assess(provider: &Provider, ctx: &Context, status: &mut ProviderStatus) -> Ac
         return Action::requeue(Duration::from_secs(10));
     }
     if !state.inventory_created {
-        conds.set(
+        status.conditions.set(
             Condition::new(types::LOAD_INVENTORY, Category::Advisory)
                 .reason("Started")
                 .message("Loading the inventory."),
@@ -136,12 +156,12 @@ fn assess(provider: &Provider, ctx: &Context, status: &mut ProviderStatus) -> Ac
         settle(status, "Staging");
         return Action::requeue(Duration::from_millis(500));
     }
-    conds.set(
+    status.conditions.set(
         Condition::new(types::CONNECTION_TEST_SUCCEEDED, Category::Required)
             .reason("Tested")
             .message("Connection test, succeeded."),
     );
-    conds.set(
+    status.conditions.set(
         Condition::new(types::INVENTORY_CREATED, Category::Required)
             .reason("Completed")
             .message("The inventory has been loaded."),
@@ -149,7 +169,7 @@ fn assess(provider: &Provider, ctx: &Context, status: &mut ProviderStatus) -> Ac
     if !state.pending.is_empty() {
         // Ready (what is collected can be used), but not settled: a plan
         // naming a VM from a package still being copied waits for it.
-        conds.set(
+        status.conditions.set(
             Condition::new(types::LOAD_INVENTORY, Category::Advisory)
                 .reason("Pending")
                 .message(format!(
@@ -160,13 +180,13 @@ fn assess(provider: &Provider, ctx: &Context, status: &mut ProviderStatus) -> Ac
         );
     }
     if let Some(err) = &state.validation_error {
-        conds.set(
+        status.conditions.set(
             Condition::new(types::INVENTORY_ERROR, Category::Warn)
                 .reason("ValidationFailed")
                 .message(err.clone()),
         );
     }
-    conds.set(
+    status.conditions.set(
         Condition::new(cnd::READY, Category::Required)
             .reason("Completed")
             .message("The provider is ready."),
@@ -179,19 +199,24 @@ fn assess(provider: &Provider, ctx: &Context, status: &mut ProviderStatus) -> Ac
     }
 }
 
-/// Register the provider with the inventory (or re-register when its URL
-/// changed). Errors are user-facing messages.
-fn ensure_registered(
+/// Register the provider with the inventory (or re-register when `key`
+/// changed: its URL, for a vSphere provider also its Secret). Errors are
+/// user-facing messages.
+pub(crate) fn ensure_registered(
     provider: &Provider,
     ctx: &Context,
     uid: &str,
-    url: &str,
+    key: &str,
+    collector: impl FnOnce(&ProviderInfo) -> std::result::Result<Arc<dyn Collector>, String>,
 ) -> std::result::Result<(), String> {
-    if ctx
-        .inventory
-        .provider_info(uid)
-        .is_some_and(|info| info.url == url)
-    {
+    let url = provider.spec.url.clone().unwrap_or_default();
+    let registered = ctx
+        .registrations
+        .lock()
+        .map_err(|_| "the registrations lock is poisoned".to_owned())?
+        .get(uid)
+        .cloned();
+    if registered.as_deref() == Some(key) && ctx.inventory.provider_info(uid).is_some() {
         return Ok(());
     }
     let info = ProviderInfo {
@@ -199,18 +224,28 @@ fn ensure_registered(
         namespace: provider.namespace().unwrap_or_default(),
         name: provider.name_any(),
         provider_type: provider.spec.type_.as_str().to_owned(),
-        url: url.to_owned(),
+        url,
         resource_version: provider.resource_version().unwrap_or_default(),
         object: serde_json::to_value(provider).unwrap_or(serde_json::Value::Null),
     };
-    let collector = ferry_inventory::collector_for(&info).map_err(|e| chain(&e))?;
+    let collector = collector(&info)?;
     ctx.inventory
         .add_provider(info, collector)
-        .map_err(|e| chain(&e))
+        .map_err(|e| chain(&e))?;
+    ctx.registrations
+        .lock()
+        .map_err(|_| "the registrations lock is poisoned".to_owned())?
+        .insert(uid.to_owned(), key.to_owned());
+    Ok(())
 }
 
 /// Forget a deleted provider's inventory.
 pub fn forget(ctx: &Context, provider: &Provider) {
+    if let Some(uid) = provider.uid()
+        && let Ok(mut r) = ctx.registrations.lock()
+    {
+        r.remove(&uid);
+    }
     if let Some(uid) = provider.uid()
         && let Err(err) = ctx.inventory.remove_provider(&uid)
     {

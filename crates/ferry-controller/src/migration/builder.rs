@@ -18,11 +18,11 @@ use ferry_core::api::{NetworkMap, Plan, PlanVm, StorageMap, TargetPowerState};
 use ferry_core::template::{
     Template, TemplateData, TemplateKind, TemplateSources, resolve_template,
 };
-use ferry_ovf::Vm as OvaVm;
 use k8s_openapi::api::core::v1::VolumeResourceRequirements;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use super::source::SourceVm;
 use crate::error::{Error, Result};
 
 /// Annotation naming the source disk of a volume (Forklift's).
@@ -67,7 +67,7 @@ pub struct BuildInputs<'a> {
     /// The plan's VM entry.
     pub entry: &'a PlanVm,
     /// The source VM.
-    pub vm: &'a OvaVm,
+    pub vm: &'a SourceVm,
     /// Target name (already resolved).
     pub target_name: &'a str,
     /// The network map.
@@ -160,13 +160,13 @@ pub fn build(inp: &BuildInputs<'_>) -> Result<Built> {
             plan.spec.volume_name_template.as_deref(),
             &vdata,
         )?;
-        let capacity = u64::try_from(d.capacity_bytes)
+        let capacity = u64::try_from(d.capacity)
             .ok()
             .filter(|c| *c > 0)
             .ok_or_else(|| {
                 Error::Invalid(format!(
                     "disk {} of VM {} has no valid capacity ({} bytes)",
-                    d.file_ref, inp.vm.name, d.capacity_bytes
+                    d.source, inp.vm.name, d.capacity
                 ))
             })?;
         let mode = if block {
@@ -178,12 +178,10 @@ pub fn build(inp: &BuildInputs<'_>) -> Result<Built> {
             filesystem_percent: inp.filesystem_overhead,
             block_bytes: inp.block_overhead,
         };
-        let request = ferry_core::sizing::pvc_size(capacity, mode, overhead).map_err(|e| {
-            Error::Invalid(format!("disk {} of VM {}: {e}", d.file_ref, inp.vm.name))
-        })?;
+        let request = ferry_core::sizing::pvc_size(capacity, mode, overhead)
+            .map_err(|e| Error::Invalid(format!("disk {} of VM {}: {e}", d.source, inp.vm.name)))?;
 
-        let sep = if d.file_path.ends_with('/') { "" } else { "/" };
-        let disk_source = format!("{}{sep}{}", d.file_path, d.name);
+        let disk_source = d.source.clone();
         let mut ann = BTreeMap::new();
         ann.insert(ANN_DISK_SOURCE.to_owned(), disk_source.clone());
         ann.insert(ANN_DISK_INDEX.to_owned(), index.to_string());
@@ -360,13 +358,13 @@ fn build_networks(inp: &BuildInputs<'_>, compat: bool) -> Result<(Vec<Interface>
             .map
             .iter()
             .find(|p| {
-                p.source.name.as_deref() == Some(nic.network.as_str())
-                    || p.source.id.as_deref() == Some(nic.network.as_str())
+                p.source.name.as_deref() == Some(nic.network_name.as_str())
+                    || p.source.id.as_deref() == Some(nic.network_id.as_str())
             })
             .ok_or_else(|| {
                 Error::Invalid(format!(
                     "NIC {} of VM {} is on network {:?}, which the NetworkMap does not map",
-                    nic.name, inp.vm.name, nic.network
+                    nic.name, inp.vm.name, nic.network_name
                 ))
             })?;
         let dest = &pair.destination;

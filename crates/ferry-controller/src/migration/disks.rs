@@ -1,7 +1,8 @@
-//! Copying one disk of an OVA VM onto its destination volume: open the disk
-//! inside the `.ova` (read in place, never extracted) or beside the `.ovf`,
-//! copy with the resume journal, verify, and mark the volume ready.
-use std::path::{Path, PathBuf};
+//! Copying one source disk onto its destination volume: open the disk
+//! inside the `.ova` (read in place, never extracted), beside the `.ovf`, or
+//! on a vSphere datastore over HTTPS; copy with the resume journal, verify,
+//! and mark the volume ready.
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -10,26 +11,25 @@ use ferry_destination::{Destination, Volume};
 use ferry_image::OpenOptions;
 use ferry_image::{Error as ImageError, ErrorKind, Extent, Gate, Storage};
 
+use super::source::DiskLocation;
 use super::throttle::RateLimit;
 use crate::error::chain;
 
-/// Where a disk's bytes are.
-#[derive(Debug, Clone)]
-pub struct DiskSource {
-    /// The `.ova` file, or the extracted package's folder.
-    pub package: PathBuf,
-    /// The file's href inside the package.
-    pub href: String,
+/// How ferry reaches the source disks of a VM.
+#[derive(Clone)]
+pub enum Access {
+    /// Files on this machine (OVA packages).
+    Local,
+    /// A vSphere session whose datastores hold the disks.
+    Vsphere(ferry_vsphere::Client),
 }
 
-impl DiskSource {
-    /// From the inventory disk's `filePath` (an `.ova`, or a folder ending in
-    /// `/`) and `name` (the href).
-    pub fn new(file_path: &str, href: &str) -> Self {
-        Self {
-            package: PathBuf::from(file_path),
-            href: href.to_owned(),
-        }
+impl std::fmt::Debug for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Access::Local => "Local",
+            Access::Vsphere(_) => "Vsphere",
+        })
     }
 }
 
@@ -68,48 +68,88 @@ pub struct CopyJob {
     pub limit: Option<Arc<RateLimit>>,
 }
 
-/// Open the disk image for reading.
-pub fn open_source(src: &DiskSource) -> Result<Arc<dyn ferry_image::Image>, String> {
-    let is_dir = src.package.is_dir() || src.package.as_os_str().to_string_lossy().ends_with('/');
+/// Open the disk image for reading. Blocking (datastore reads block).
+pub fn open_source(
+    loc: &DiskLocation,
+    access: &Access,
+) -> Result<Arc<dyn ferry_image::Image>, String> {
+    match (loc, access) {
+        (DiskLocation::Ova { package, href }, _) => open_ova(Path::new(package), href),
+        (DiskLocation::Datastore { datacenter, path }, Access::Vsphere(client)) => {
+            let file =
+                ferry_vsphere::DatastoreFile::parse(datacenter, path).map_err(|e| chain(&e))?;
+            ferry_vsphere::open_datastore_image(
+                client,
+                &file,
+                &ferry_vsphere::DatastoreOptions::default(),
+                &OpenOptions::default(),
+            )
+            .map(|(image, _stats)| image)
+            .map_err(|e| format!("opening {path}: {}", chain(&e)))
+        }
+        (DiskLocation::Datastore { path, .. }, Access::Local) => Err(format!(
+            "{path} is on a vSphere datastore, but no vSphere session was given"
+        )),
+    }
+}
+
+fn open_ova(package: &Path, href: &str) -> Result<Arc<dyn ferry_image::Image>, String> {
+    let is_dir = package.is_dir() || package.as_os_str().to_string_lossy().ends_with('/');
     if is_dir {
         // The href was checked by the OVF parser; the gate makes sure the
         // resolved file is still inside the package folder.
-        let anchor = src.package.join(".ovf-anchor");
+        let anchor = package.join(".ovf-anchor");
         let path = Gate::default()
-            .resolve(&anchor, &src.href, 1)
+            .resolve(&anchor, href, 1)
             .map_err(|e| chain(&e))?;
         ferry_image::open::open_image(&path, &OpenOptions::default()).map_err(|e| chain(&e))
     } else {
         let opts = OpenOptions {
-            tar_member: Some(src.href.clone()),
+            tar_member: Some(href.to_owned()),
             ..OpenOptions::default()
         };
-        ferry_image::open::open_image(&src.package, &opts).map_err(|e| chain(&e))
+        ferry_image::open::open_image(package, &opts).map_err(|e| chain(&e))
     }
 }
 
 /// An identity of the source for the resume journal: it changes when the
-/// package may have changed.
-fn source_identity(src: &DiskSource) -> String {
-    let meta = std::fs::metadata(&src.package).ok();
-    let mtime = meta
-        .as_ref()
-        .and_then(|m| m.modified().ok())
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-    format!(
-        "{}#{} size={} mtime={}",
-        src.package.display(),
-        src.href,
-        meta.as_ref().map_or(0, std::fs::Metadata::len),
-        mtime.map_or(0, |d| d.as_nanos())
-    )
+/// source may have changed.
+fn source_identity(loc: &DiskLocation, image: &dyn ferry_image::Image) -> String {
+    match loc {
+        DiskLocation::Ova { package, href } => {
+            let meta = std::fs::metadata(package).ok();
+            let mtime = meta
+                .as_ref()
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+            format!(
+                "{package}#{href} size={} mtime={}",
+                meta.as_ref().map_or(0, std::fs::Metadata::len),
+                mtime.map_or(0, |d| d.as_nanos())
+            )
+        }
+        // The VM is powered off for the whole copy; a restart powers it off
+        // again before copying.
+        DiskLocation::Datastore { datacenter, path } => {
+            format!("vsphere:{datacenter}:{path} size={}", image.virtual_size())
+        }
+    }
+}
+
+/// Where the disk is, for messages.
+fn where_is(loc: &DiskLocation) -> String {
+    match loc {
+        DiskLocation::Ova { package, href } => format!("{href} from {package}"),
+        DiskLocation::Datastore { path, .. } => path.clone(),
+    }
 }
 
 /// Copy one disk. Blocking: run it on a blocking thread.
 pub fn copy_disk(
     dest: &dyn Destination,
     volume: &Volume,
-    src: &DiskSource,
+    src: &DiskLocation,
+    access: &Access,
     job: CopyJob,
 ) -> Result<Outcome, String> {
     if dest.is_ready(volume) {
@@ -125,12 +165,11 @@ pub fn copy_disk(
         verify,
         limit,
     } = job;
-    let image = open_source(src)?;
+    let image = open_source(src, access)?;
     if image.virtual_size() > volume.capacity {
         return Err(format!(
-            "disk {} of {} is {} bytes, larger than the volume {}/{} ({} bytes): the OVF capacity is wrong",
-            src.href,
-            src.package.display(),
+            "disk {} is {} bytes, larger than the volume {}/{} ({} bytes): the source's capacity is wrong",
+            where_is(src),
             image.virtual_size(),
             volume.namespace,
             volume.name,
@@ -151,7 +190,7 @@ pub fn copy_disk(
         target_is_zero: fresh,
         resume: Some(ResumeOptions {
             journal,
-            source_identity: source_identity(src),
+            source_identity: source_identity(src, image.as_ref()),
         }),
         progress: Some(progress),
         ..CopyOptions::default()
@@ -160,16 +199,20 @@ pub fn copy_disk(
         Ok(report) => {
             if verify {
                 let source_sum = report.checksum.clone().unwrap_or_default();
-                let written = ferry_image::open_image(
-                    &volume.path,
-                    &OpenOptions {
-                        format: Some(ferry_image::Format::Raw),
-                        ..OpenOptions::default()
-                    },
+                // Compare the guest bytes only: the volume may be larger
+                // than the source (PVC rounding, a capacity above the
+                // image's size).
+                let file = ferry_image::FileStorage::open(&volume.path).map_err(|e| chain(&e))?;
+                let window = ferry_image::wrap::SliceStorage::new(
+                    Arc::new(file),
+                    0,
+                    image.virtual_size(),
+                    volume.path.display().to_string(),
                 )
                 .map_err(|e| chain(&e))?;
+                let written = ferry_image::RawImage::new(Arc::new(window));
                 let target_sum =
-                    ferry_copy::checksum_image(written.as_ref(), workers).map_err(|e| chain(&e))?;
+                    ferry_copy::checksum_image(&written, workers).map_err(|e| chain(&e))?;
                 if source_sum != target_sum {
                     return Err(format!(
                         "verification failed for {}/{}: source checksum {source_sum}, target checksum {target_sum}",
@@ -186,12 +229,7 @@ pub fn copy_disk(
             }))
         }
         Err(_) if cancel.load(Ordering::SeqCst) => Ok(Outcome::Canceled),
-        Err(e) => Err(format!(
-            "copying {} from {}: {}",
-            src.href,
-            src.package.display(),
-            chain(&e)
-        )),
+        Err(e) => Err(format!("copying {}: {}", where_is(src), chain(&e))),
     }
 }
 

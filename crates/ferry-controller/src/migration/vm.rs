@@ -10,10 +10,14 @@ use std::time::Duration;
 use ferry_copy::Progress;
 use ferry_core::api::condition::types as cnd;
 use ferry_core::api::kubevirt::datavolume::DataVolume;
+use ferry_core::api::kubevirt::vm::RunStrategy;
 use ferry_core::api::kubevirt::vm::VirtualMachine;
 use ferry_core::api::phases::{phase, step};
+use ferry_core::api::plan_status::RestorePowerState;
 use ferry_core::api::plan_status::{Step, Task};
-use ferry_core::api::{Category, Condition, NetworkMap, Plan, StorageMap};
+use ferry_core::api::{
+    Category, Condition, NetworkMap, Plan, ProviderType, StorageMap, TargetPowerState,
+};
 use ferry_core::naming::{self, SeededSuffix, TargetNameInputs};
 use ferry_destination::{Volume, VolumeRequest};
 use k8s_openapi::api::core::v1::Namespace;
@@ -21,11 +25,14 @@ use kube::api::{DeleteParams, PostParams};
 use kube::{Api, ResourceExt};
 
 use super::builder::{self, BuildInputs, Built};
-use super::disks::{self, CopyJob, DiskSource, Done, Outcome};
+use super::disks::{self, Access, CopyJob, Done, Outcome};
+use super::power::{self, Vsphere};
 use super::runner::Shared;
+use super::source::SourceVm;
 use crate::context::{Context, now};
 use crate::error::chain;
 use crate::lookup;
+use crate::sources::vsphere;
 
 /// What every VM of the run shares.
 pub(super) struct Inputs {
@@ -56,7 +63,19 @@ pub(super) async fn migrate(
     cancel: &Arc<AtomicBool>,
 ) {
     let mut built = None;
-    let result = run_phases(ctx, inputs, shared, i, cancel, &mut built).await;
+    let mut source = None;
+    let result = run_phases(ctx, inputs, shared, i, cancel, &mut built, &mut source).await;
+    if result.is_err()
+        && let Some(v) = &source
+    {
+        // Put the source back as it was before the migration touched it.
+        let was = shared
+            .vms
+            .lock()
+            .ok()
+            .and_then(|v| v.get(i).and_then(|s| s.restore_power_state.clone()));
+        v.restore(was).await;
+    }
     let t = now();
     match result {
         Ok(()) => shared.update(i, |s| {
@@ -143,6 +162,7 @@ async fn run_phases(
     i: usize,
     cancel: &Arc<AtomicBool>,
     out: &mut Option<Built>,
+    source: &mut Option<Vsphere>,
 ) -> Result<(), Stop> {
     let plan = &inputs.plan;
     let entry = shared
@@ -179,15 +199,33 @@ async fn run_phases(
                 ),
             )
         })?;
-    let vm: ferry_ovf::Vm = serde_json::from_value(found.resource.object.clone()).map_err(|e| {
-        Stop::Failed(
-            phase::STARTED.into(),
-            format!(
-                "the inventory VM {} is not an OVA VM: {e}",
-                found.resource.name
-            ),
-        )
-    })?;
+    let (vm, access) = match src.spec.type_ {
+        ProviderType::VSphere => {
+            let vm = vsphere::source_vm(ctx, &uid, &found)
+                .map_err(|e| Stop::Failed(phase::STARTED.into(), e))?;
+            let client = vsphere::connect(ctx, &src)
+                .await
+                .map_err(|e| Stop::Failed(phase::STARTED.into(), e))?;
+            *source = Some(Vsphere {
+                client: client.clone(),
+                vm: ferry_vsphere::MoRef::new("VirtualMachine", &found.resource.id),
+            });
+            (vm, Access::Vsphere(client))
+        }
+        _ => {
+            let ova: ferry_ovf::Vm = serde_json::from_value(found.resource.object.clone())
+                .map_err(|e| {
+                    Stop::Failed(
+                        phase::STARTED.into(),
+                        format!(
+                            "the inventory VM {} is not an OVA VM: {e}",
+                            found.resource.name
+                        ),
+                    )
+                })?;
+            (SourceVm::from_ova(&ova), Access::Local)
+        }
+    };
 
     // Target name: targetName → newName → valid source name → sanitised;
     // a name taken by another VM gets a suffix.
@@ -245,7 +283,7 @@ async fn run_phases(
                 .to_string(),
         )
     };
-    let built = builder::build(&BuildInputs {
+    let mut built = builder::build(&BuildInputs {
         plan,
         entry: &entry,
         vm: &vm,
@@ -275,6 +313,49 @@ async fn run_phases(
         return Err(Stop::Failed(phase::PRE_HOOK.into(), hook_unsupported()));
     }
 
+    // StorePowerState, PowerOffSource, WaitForPowerOff (vSphere).
+    if let Some(v) = source.as_ref() {
+        set_phase(shared, i, phase::STORE_POWER_STATE);
+        let known = shared
+            .vms
+            .lock()
+            .ok()
+            .and_then(|v| v.get(i).and_then(|s| s.restore_power_state.clone()));
+        // On a resumed run the state stored first is kept: the VM is off
+        // now because the earlier run turned it off.
+        if known.is_none() {
+            let state = v
+                .store_power_state()
+                .await
+                .map_err(fail(phase::STORE_POWER_STATE))?;
+            shared.update(i, |s| s.restore_power_state = Some(state));
+        }
+        if cancel.load(Ordering::SeqCst) {
+            return Err(Stop::Canceled);
+        }
+        set_phase(shared, i, phase::POWER_OFF_SOURCE);
+        v.power_off_source()
+            .await
+            .map_err(fail(phase::POWER_OFF_SOURCE))?;
+        set_phase(shared, i, phase::WAIT_FOR_POWER_OFF);
+        v.wait_for_power_off(power::SHUTDOWN_TIMEOUT)
+            .await
+            .map_err(fail(phase::WAIT_FOR_POWER_OFF))?;
+        // targetPowerState auto (or unset): the target runs when the
+        // source was running.
+        let wanted = entry.target_power_state.or(plan.spec.target_power_state);
+        let was_on = shared
+            .vms
+            .lock()
+            .ok()
+            .and_then(|v| v.get(i).and_then(|s| s.restore_power_state.clone()))
+            == Some(RestorePowerState::On);
+        if matches!(wanted, None | Some(TargetPowerState::Auto)) && was_on {
+            built.vm.spec.run_strategy = Some(RunStrategy::Always);
+            *out = Some(built.clone());
+        }
+    }
+
     // CreateDataVolumes: volumes on the destination, DataVolumes in the API.
     set_phase(shared, i, phase::CREATE_DATA_VOLUMES);
     ensure_namespace(&ctx.client, &plan.spec.target_namespace)
@@ -300,7 +381,11 @@ async fn run_phases(
     // CopyDisks.
     set_phase(shared, i, phase::COPY_DISKS);
     step_start(shared, i, step::DISK_TRANSFER);
-    copy_disks(ctx, shared, i, &vm, &built, &volumes, cancel).await?;
+    let from = From {
+        vm: &vm,
+        access: &access,
+    };
+    copy_disks(ctx, shared, i, &from, &built, &volumes, cancel).await?;
     step_done(shared, i, step::DISK_TRANSFER);
     shared.update(i, |s| s.disks_copied = Some(true));
 
@@ -375,15 +460,22 @@ fn pipeline(built: &Built, pre: bool, post: bool) -> Vec<Step> {
     steps
 }
 
+/// The source VM and how to reach its disks.
+struct From<'a> {
+    vm: &'a SourceVm,
+    access: &'a Access,
+}
+
 async fn copy_disks(
     ctx: &Arc<Context>,
     shared: &Shared,
     i: usize,
-    vm: &ferry_ovf::Vm,
+    from: &From<'_>,
     built: &Built,
     volumes: &[Volume],
     cancel: &Arc<AtomicBool>,
 ) -> Result<(), Stop> {
+    let (vm, access) = (from.vm, from.access);
     let workers = ctx.settings.copy_workers;
     let verify = ctx.settings.verify;
     let mut jobs = Vec::new();
@@ -395,7 +487,8 @@ async fn copy_disks(
                 format!("disk {} vanished from the inventory", d.index),
             )
         })?;
-        let src = DiskSource::new(&disk.file_path, &disk.name);
+        let src = disk.location.clone();
+        let access = access.clone();
         let progress = Arc::new(Progress::with_total(d.capacity));
         progresses.push((d.pvc.clone(), progress.clone(), d.capacity));
         let (dest, vol, cancel) = (ctx.destination.clone(), vol.clone(), cancel.clone());
@@ -415,9 +508,20 @@ async fn copy_disks(
             verify,
             limit: ctx.rate_limit.clone(),
         };
-        jobs.push(tokio::task::spawn_blocking(move || {
-            disks::copy_disk(&*dest, &vol, &src, job)
-        }));
+        // A plain thread, outside the async runtime: readers of remote
+        // sources (vSphere datastores) run their own I/O runtime and block.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let name = format!("ferry-copy-{}", d.pvc);
+        let spawned = std::thread::Builder::new().name(name).spawn(move || {
+            let _ = tx.send(disks::copy_disk(&*dest, &vol, &src, &access, job));
+        });
+        if let Err(e) = spawned {
+            return Err(Stop::Failed(
+                phase::COPY_DISKS.into(),
+                format!("cannot start a copy thread: {e}"),
+            ));
+        }
+        jobs.push(rx);
     }
     let all = futures::future::join_all(jobs);
     tokio::pin!(all);

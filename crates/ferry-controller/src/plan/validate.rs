@@ -264,12 +264,23 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
             }
         }
         if !mapped_storage.is_empty() || stmap.is_some() {
-            let storages = ctx
-                .inventory
-                .store()
-                .list(&uid, "storages", &Default::default())
-                .map(|v| v.into_iter().map(|r| r.resource.id).collect::<Vec<_>>())
-                .unwrap_or_default();
+            // vSphere: the datastores of the VM's disks; OVA: its one storage.
+            let storages: Vec<String> = if lookup::storage_collection(ctx, &uid) == "datastores" {
+                obj.get("disks")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|d| d.get("datastore")?.get("id")?.as_str())
+                    .filter(|id| !id.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            } else {
+                ctx.inventory
+                    .store()
+                    .list(&uid, "storages", &Default::default())
+                    .map(|v| v.into_iter().map(|r| r.resource.id).collect::<Vec<_>>())
+                    .unwrap_or_default()
+            };
             if storages.iter().any(|s| !mapped_storage.contains(s)) {
                 storage_unmapped.push(label.clone());
             }

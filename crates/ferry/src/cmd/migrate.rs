@@ -75,6 +75,7 @@ async fn drive(embedded: &Embedded, docs: &[(String, Value)], args: &Args) -> an
     eprintln!("migrating with data directory {}", args.data_dir.display());
     let started = Instant::now();
     let mut last = String::new();
+    let mut bars = super::bars::Bars::for_terminal();
     let mut blocked_rounds = 0;
     loop {
         let mut all_done = true;
@@ -94,15 +95,32 @@ async fn drive(embedded: &Embedded, docs: &[(String, Value)], args: &Args) -> an
                     .has_any(&[cnd::SUCCEEDED, cnd::FAILED, cnd::CANCELED])
             });
             all_done &= finished;
+            if let Some(b) = bars.as_mut() {
+                b.update(&p);
+            }
             lines.extend(super::progress::lines(&p, &m));
             if !finished {
                 blockers.extend(plan_blockers(&client, &p).await?);
             }
         }
-        let text = lines.join("\n");
-        if text != last {
-            eprintln!("{text}");
-            last = text;
+        if let Some(b) = &bars {
+            // The bars show the VMs; print only what blocks the migration.
+            let text: Vec<&String> = lines.iter().filter(|l| !l.starts_with("  vm ")).collect();
+            let joined = text
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("\n");
+            if joined != last && !joined.is_empty() {
+                b.println(&joined);
+            }
+            last = joined;
+        } else {
+            let text = lines.join("\n");
+            if text != last {
+                eprintln!("{text}");
+                last = text;
+            }
         }
         if all_done {
             break;
@@ -124,6 +142,9 @@ async fn drive(embedded: &Embedded, docs: &[(String, Value)], args: &Args) -> an
             );
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    if let Some(b) = &bars {
+        b.clear();
     }
     let mut failed = false;
     let mut summaries = Vec::new();

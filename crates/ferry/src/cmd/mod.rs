@@ -1,4 +1,5 @@
 //! One module per subcommand.
+pub mod bars;
 pub mod completions;
 pub mod convert;
 pub mod crds;

@@ -14,7 +14,8 @@ fn vm_label(s: &VmStatus) -> String {
         .unwrap_or_default()
 }
 
-fn result(s: &VmStatus) -> &'static str {
+/// A VM's outcome so far: Succeeded, Failed, Canceled, Running or Pending.
+pub fn result(s: &VmStatus) -> &'static str {
     if s.conditions.has(cnd::SUCCEEDED) {
         "Succeeded"
     } else if s.conditions.has(cnd::FAILED) {

@@ -1,0 +1,238 @@
+//! Reaching a vSphere provider: its Secret (`user`, `password`, optional
+//! `thumbprint`, `cacert`/`ca.crt`, `insecureSkipVerify`) and URL become
+//! [`ClientOptions`]; client errors become Forklift's provider conditions.
+//! No secret value is ever put in a message.
+use std::collections::BTreeMap;
+
+use ferry_core::api::Provider;
+use ferry_inventory::StoredResource;
+use ferry_vsphere::{Client, ClientOptions, ErrorKind, Secret as Password, TlsOptions};
+use k8s_openapi::api::core::v1::Secret;
+use kube::{Api, ResourceExt};
+
+use crate::context::Context;
+use crate::migration::source::SourceVm;
+
+/// The provider's Secret as text values (`data` decoded, `stringData` on
+/// top), with its resourceVersion.
+pub async fn read_secret(
+    client: &kube::Client,
+    provider: &Provider,
+) -> Result<(BTreeMap<String, String>, String), String> {
+    let r = &provider.spec.secret;
+    let name = r
+        .name
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| "spec.secret names no Secret: create one with the keys user and password and reference it".to_owned())?;
+    let ns = r
+        .namespace
+        .clone()
+        .filter(|n| !n.is_empty())
+        .or_else(|| provider.namespace())
+        .unwrap_or_default();
+    let secret = Api::<Secret>::namespaced(client.clone(), &ns)
+        .get_opt(name)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot read Secret {ns}/{name}: {}",
+                crate::error::chain(&e)
+            )
+        })?
+        .ok_or_else(|| format!("Secret {ns}/{name} (spec.secret) does not exist"))?;
+    let mut out = BTreeMap::new();
+    for (k, v) in secret.data.unwrap_or_default() {
+        let text = String::from_utf8(v.0)
+            .map_err(|_| format!("Secret {ns}/{name}: key {k} is not UTF-8 text"))?;
+        out.insert(k, text);
+    }
+    for (k, v) in secret.string_data.unwrap_or_default() {
+        out.insert(k, v);
+    }
+    Ok((out, secret.metadata.resource_version.unwrap_or_default()))
+}
+
+/// Log in to the provider's vCenter or ESXi with its Secret.
+pub async fn connect(ctx: &Context, provider: &Provider) -> Result<Client, String> {
+    let (secret, _) = read_secret(&ctx.client, provider).await?;
+    let opts = client_options(provider, &secret)?;
+    Client::connect(&opts)
+        .await
+        .map_err(|e| format!("{}: {}", crate::error::chain(&e), advice(e.kind())))
+}
+
+/// The migration's view of an inventory VM of a vSphere provider: its
+/// datacenter comes from the VM's inventory path (`/DC0/vm/...`), network
+/// names from the provider's `networks` collection.
+pub fn source_vm(ctx: &Context, uid: &str, found: &StoredResource) -> Result<SourceVm, String> {
+    let path = &found.resource.path;
+    let datacenter = path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            format!(
+                "VM {} has no datacenter in its inventory path {path:?}",
+                found.resource.name
+            )
+        })?
+        .to_owned();
+    let store = ctx.inventory.store();
+    let name_of = |id: &str| {
+        store
+            .get(uid, "networks", id)
+            .ok()
+            .flatten()
+            .map(|r| r.resource.name)
+    };
+    SourceVm::from_vsphere(&found.resource.object, &datacenter, &name_of)
+}
+
+/// Client options from the provider's URL and Secret values.
+pub fn client_options(
+    provider: &Provider,
+    secret: &BTreeMap<String, String>,
+) -> Result<ClientOptions, String> {
+    let url = provider.spec.url.clone().unwrap_or_default();
+    if !url.starts_with("https://") {
+        return Err(format!(
+            "spec.url {url:?} is not a vSphere SDK URL: use https://<vcenter or esxi host>/sdk"
+        ));
+    }
+    let get = |k: &str| secret.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
+    let user = get("user").ok_or("the Secret has no `user` key: add the vSphere user name")?;
+    let password = secret
+        .get("password")
+        .filter(|s| !s.is_empty())
+        .ok_or("the Secret has no `password` key: add the vSphere password")?;
+    let insecure = match get("insecureSkipVerify") {
+        None => false,
+        Some(v) if v.eq_ignore_ascii_case("true") => true,
+        Some(v) if v.eq_ignore_ascii_case("false") => false,
+        Some(_) => {
+            return Err("the Secret's insecureSkipVerify must be \"true\" or \"false\"".into());
+        }
+    };
+    let mut opts = ClientOptions::new(url, user, Password::new(password.clone()));
+    opts.tls = TlsOptions {
+        cacert_pem: get("ca.crt").or_else(|| get("cacert")).map(str::to_owned),
+        insecure_skip_verify: insecure,
+        thumbprint: get("thumbprint").map(str::to_owned),
+    };
+    if let Some(t) = &opts.tls.thumbprint {
+        ferry_vsphere::parse_thumbprint(t).map_err(|e| {
+            format!("the Secret's thumbprint is not a SHA-1 fingerprint (20 colon-separated hex bytes): {e}")
+        })?;
+    }
+    Ok(opts)
+}
+
+/// The provider condition a connection error maps to: `ConnectionAuthFailed`
+/// for credentials, `ConnectionTestFailed` for the rest.
+pub fn failure_condition(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::InvalidLogin | ErrorKind::NotAuthenticated => "ConnectionAuthFailed",
+        _ => "ConnectionTestFailed",
+    }
+}
+
+/// A sentence saying what to do about a connection error.
+pub fn advice(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::InvalidLogin => "check the user and password in the provider's Secret",
+        ErrorKind::NotAuthenticated => {
+            "check that the user in the provider's Secret may log in and read the inventory"
+        }
+        ErrorKind::TlsUntrusted => {
+            "add the server's CA certificate to the Secret as ca.crt, or set insecureSkipVerify: \"true\""
+        }
+        ErrorKind::ThumbprintMismatch => {
+            "the server's certificate changed or the Secret's thumbprint is wrong; update the thumbprint"
+        }
+        ErrorKind::Connect | ErrorKind::Timeout => {
+            "check spec.url and that the server is reachable from ferry"
+        }
+        _ => "check spec.url and the server",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use ferry_core::api::{ProviderSpec, ProviderType};
+
+    fn provider(url: &str) -> Provider {
+        let mut p = Provider::new(
+            "vc",
+            ProviderSpec {
+                type_: ProviderType::VSphere,
+                url: Some(url.into()),
+                ..ProviderSpec::default()
+            },
+        );
+        p.metadata.namespace = Some("openshift-mtv".into());
+        p
+    }
+
+    fn secret(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn options_from_secret() {
+        let o = client_options(
+            &provider("https://vc.example/sdk"),
+            &secret(&[
+                ("user", "admin"),
+                ("password", "s3cret"),
+                ("insecureSkipVerify", "true"),
+                (
+                    "thumbprint",
+                    "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD",
+                ),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(o.username, "admin");
+        assert!(o.tls.insecure_skip_verify);
+        assert!(o.tls.thumbprint.is_some());
+        assert!(!format!("{o:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn bad_secrets_say_what_to_fix_without_the_password() {
+        let p = provider("https://vc.example/sdk");
+        for (pairs, want) in [
+            (vec![("password", "pw")], "no `user` key"),
+            (vec![("user", "u")], "no `password` key"),
+            (
+                vec![
+                    ("user", "u"),
+                    ("password", "pw"),
+                    ("insecureSkipVerify", "yes"),
+                ],
+                "insecureSkipVerify",
+            ),
+            (
+                vec![("user", "u"), ("password", "pw"), ("thumbprint", "zz")],
+                "thumbprint",
+            ),
+        ] {
+            let err = client_options(&p, &secret(&pairs)).unwrap_err();
+            assert!(err.contains(want), "{err}");
+            assert!(!err.contains("pw"), "{err}");
+        }
+        let err = client_options(
+            &provider("vc.example"),
+            &secret(&[("user", "u"), ("password", "pw")]),
+        )
+        .unwrap_err();
+        assert!(err.contains("https://"), "{err}");
+    }
+}

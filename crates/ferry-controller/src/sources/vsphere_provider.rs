@@ -1,0 +1,172 @@
+//! The Provider reconciler's part for `type: vsphere`: check the URL and
+//! Secret (`SecretNotValid`, `UrlNotValid`), test the connection
+//! (`ConnectionTestSucceeded`, or `ConnectionAuthFailed` /
+//! `ConnectionTestFailed` naming what to fix), record the server's
+//! certificate thumbprint in `status.fingerprint`, flag
+//! `insecureSkipVerify` (`ConnectionInsecure`), and register the vSphere
+//! inventory collector. Connection tests are repeated at most once a minute
+//! unless the URL or the Secret changed.
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ferry_core::api::condition::types as cnd;
+use ferry_core::api::{Category, Condition, Provider, ProviderStatus};
+use ferry_inventory::collector::Collector;
+use ferry_vsphere::Client;
+use ferry_vsphere::inventory::{VsphereCollector, VsphereOptions};
+use kube::ResourceExt;
+use kube::runtime::controller::Action;
+
+use super::vsphere::{advice, client_options, failure_condition, read_secret};
+use crate::context::{ConnectionTest, Context};
+use crate::provider::{ensure_registered, inventory_conditions, types};
+
+/// Condition types only vSphere providers raise.
+pub mod vtypes {
+    #![allow(missing_docs)]
+    pub const SECRET_NOT_VALID: &str = "SecretNotValid";
+    pub const CONNECTION_AUTH_FAILED: &str = "ConnectionAuthFailed";
+    pub const CONNECTION_INSECURE: &str = "ConnectionInsecure";
+}
+
+/// How long a successful connection test is trusted.
+const RETEST_AFTER: Duration = Duration::from_secs(60);
+
+fn phase(status: &mut ProviderStatus, p: &str) {
+    status.phase = Some(p.to_owned());
+}
+
+/// Assess a vSphere provider; returns when to look again.
+pub async fn assess(
+    provider: &Provider,
+    ctx: &Arc<Context>,
+    status: &mut ProviderStatus,
+) -> Action {
+    let (secret, secret_rv) = match read_secret(&ctx.client, provider).await {
+        Ok(s) => s,
+        Err(msg) => {
+            status.conditions.set(
+                Condition::new(vtypes::SECRET_NOT_VALID, Category::Critical)
+                    .reason("NotValid")
+                    .message(msg),
+            );
+            phase(status, "ValidationFailed");
+            return Action::requeue(Duration::from_secs(10));
+        }
+    };
+    let opts = match client_options(provider, &secret) {
+        Ok(o) => o,
+        Err(msg) => {
+            let t = if msg.contains("spec.url") {
+                types::URL_NOT_VALID
+            } else {
+                vtypes::SECRET_NOT_VALID
+            };
+            status.conditions.set(
+                Condition::new(t, Category::Critical)
+                    .reason("NotValid")
+                    .message(msg),
+            );
+            phase(status, "ValidationFailed");
+            return Action::requeue(Duration::from_secs(10));
+        }
+    };
+    status.secret_resource_version = Some(secret_rv.clone()).filter(|s| !s.is_empty());
+    status.conditions.set(
+        Condition::new(cnd::VALIDATED, Category::Required)
+            .reason("Completed")
+            .message("Validation has been completed."),
+    );
+    if opts.tls.insecure_skip_verify {
+        status.conditions.set(
+            Condition::new(vtypes::CONNECTION_INSECURE, Category::Warn)
+                .reason("SkipTLSVerification")
+                .message("TLS is susceptible to machine-in-the-middle attacks when certificate verification is skipped (insecureSkipVerify)."),
+        );
+    }
+
+    let uid = provider.uid().unwrap_or_default();
+    let key = format!("{}#{secret_rv}", opts.url);
+    let test = connection_test(ctx, &uid, &key, &opts).await;
+    match test.result {
+        Ok(thumbprint) => {
+            status.fingerprint = thumbprint;
+            status.conditions.set(
+                Condition::new(types::CONNECTION_TEST_SUCCEEDED, Category::Required)
+                    .reason("Tested")
+                    .message("Connection test, succeeded."),
+            );
+        }
+        Err((kind, message, observed)) => {
+            if observed.is_some() {
+                status.fingerprint = observed;
+            }
+            status.conditions.set(
+                Condition::new(kind, Category::Critical)
+                    .reason("Tested")
+                    .message(message),
+            );
+            phase(status, "ConnectionFailed");
+            return Action::requeue(Duration::from_secs(15));
+        }
+    }
+
+    let collector_opts = VsphereOptions::new(opts);
+    let vsphere = move |_: &ferry_inventory::model::ProviderInfo| {
+        Ok(Arc::new(VsphereCollector::new(collector_opts)) as Arc<dyn Collector>)
+    };
+    if let Err(err) = ensure_registered(provider, ctx, &uid, &key, vsphere) {
+        status.conditions.set(
+            Condition::new(types::CONNECTION_TEST_FAILED, Category::Critical)
+                .reason("Tested")
+                .message(err),
+        );
+        phase(status, "ConnectionFailed");
+        return Action::requeue(Duration::from_secs(30));
+    }
+    // The inventory's own connection errors say ConnectionTestFailed; the
+    // test above already told the user which kind it is.
+    inventory_conditions(ctx, &uid, status)
+}
+
+/// The last test when it is recent and for the same URL and Secret, else
+/// a new one (a login and logout).
+async fn connection_test(
+    ctx: &Context,
+    uid: &str,
+    key: &str,
+    opts: &ferry_vsphere::ClientOptions,
+) -> ConnectionTest {
+    let cached = ctx
+        .connection_tests
+        .lock()
+        .ok()
+        .and_then(|m| m.get(uid).cloned())
+        .filter(|t| t.key == key && t.result.is_ok() && t.at.elapsed() < RETEST_AFTER);
+    if let Some(t) = cached {
+        return t;
+    }
+    let result = match Client::connect(opts).await {
+        Ok(client) => {
+            let thumbprint = client.thumbprint();
+            if let Err(e) = client.logout().await {
+                tracing::debug!(error = %crate::error::chain(&e), "logout after the connection test failed");
+            }
+            Ok(thumbprint)
+        }
+        Err(e) => Err((
+            failure_condition(e.kind()).to_owned(),
+            format!("{} ({})", crate::error::chain(&e), advice(e.kind())),
+            e.observed_thumbprint().map(str::to_owned),
+        )),
+    };
+    let test = ConnectionTest {
+        key: key.to_owned(),
+        at: Instant::now(),
+        result,
+    };
+    if let Ok(mut m) = ctx.connection_tests.lock() {
+        m.insert(uid.to_owned(), test.clone());
+    }
+    test
+}
