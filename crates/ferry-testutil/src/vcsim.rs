@@ -49,6 +49,9 @@ pub struct VcsimOptions {
     pub standalone_hosts: u32,
     pub vms_per_pool: u32,
     pub datastores: u32,
+    /// `/folder` requires a live session cookie (as a real vCenter does);
+    /// [`Vcsim::upload`] and [`Vcsim::attach_disk`] then log in first.
+    pub folder_auth: bool,
 }
 
 impl Default for VcsimOptions {
@@ -60,6 +63,7 @@ impl Default for VcsimOptions {
             standalone_hosts: 1,
             vms_per_pool: 2,
             datastores: 1,
+            folder_auth: false,
         }
     }
 }
@@ -76,6 +80,7 @@ pub struct AttachedDisk {
 /// A running simulator; killed on drop.
 pub struct Vcsim {
     pub info: VcsimInfo,
+    folder_auth: bool,
     child: Child,
     stdin: Option<ChildStdin>,
     log: PathBuf,
@@ -120,6 +125,7 @@ pub fn vcsim_with(opts: &VcsimOptions) -> Option<Vcsim> {
             "-ds",
             &opts.datastores.to_string(),
         ])
+        .args(opts.folder_auth.then_some("-folder-auth"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::from(logf))
@@ -144,6 +150,7 @@ pub fn vcsim_with(opts: &VcsimOptions) -> Option<Vcsim> {
     let stdin = child.stdin.take();
     Some(Vcsim {
         info,
+        folder_auth: opts.folder_auth,
         child,
         stdin,
         log,
@@ -167,15 +174,47 @@ impl Vcsim {
     /// Upload `local` to `ds_path` (e.g. `vm1/disk.vmdk`) in the first
     /// datastore with `PUT /folder/...`. Panics on failure.
     pub fn upload(&self, local: &Path, ds_path: &str) {
-        let out = crate::run(
-            Command::new("curl")
-                .args(["-sS", "--fail", "--cacert"])
-                .arg(&self.info.cert_path)
-                .arg("-T")
-                .arg(local)
-                .arg(self.folder_url(ds_path)),
-        );
+        let mut cmd = Command::new("curl");
+        cmd.args(["-sS", "--fail", "--cacert"])
+            .arg(&self.info.cert_path);
+        let jar = self.folder_auth.then(|| self.login_cookie_jar());
+        if let Some(jar) = &jar {
+            cmd.arg("-b").arg(jar.path());
+        }
+        let out = crate::run(cmd.arg("-T").arg(local).arg(self.folder_url(ds_path)));
         assert!(out.is_empty(), "unexpected upload answer: {out}");
+    }
+
+    /// Log in with SOAP (curl) and return the cookie jar holding the session.
+    fn login_cookie_jar(&self) -> tempfile::NamedTempFile {
+        let jar = tempfile::NamedTempFile::new().expect("cookie jar");
+        let esc = |s: &str| {
+            s.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        };
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body><Login xmlns=\"urn:vim25\"><_this type=\"SessionManager\">SessionManager</_this><userName>{}</userName><password>{}</password></Login></soapenv:Body></soapenv:Envelope>",
+            esc(&self.info.username),
+            esc(&self.info.password)
+        );
+        crate::run(
+            Command::new("curl")
+                .args(["-sS", "--fail", "-o", "/dev/null", "--cacert"])
+                .arg(&self.info.cert_path)
+                .arg("-c")
+                .arg(jar.path())
+                .args([
+                    "-H",
+                    "Content-Type: text/xml",
+                    "-H",
+                    "SOAPAction: urn:vim25/6.5",
+                ])
+                .arg("--data-binary")
+                .arg(body)
+                .arg(&self.info.url),
+        );
+        jar
     }
 
     /// Attach the uploaded VMDK `ds_path` (descriptor or single-file VMDK in

@@ -20,6 +20,7 @@
 //     through a govmomi client against this same server, and answers
 //     {"key":..,"controllerKey":..,"unitNumber":..}.
 //   - QueryChangedDiskAreas and changeIds on snapshots (see cbt.go).
+//   - -folder-auth: /folder answers 401 without a live session cookie.
 //   - GET /ferry/vms: [{"moref":"vm-54","name":"DC0_H0_VM0"},...] sorted by
 //     name, so tests can pick VMs without a SOAP client of their own.
 //
@@ -49,6 +50,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/signal"
@@ -143,8 +145,33 @@ func datastoreDir(name string) string {
 
 // reconfigFront creates "-flat.vmdk" placeholders for single-file VMDKs
 // attached with ReconfigVM_Task, for the duration of the call.
+// folderAuth is set by -folder-auth: /folder requests need a live session
+// cookie, as on a real vCenter.
+var folderAuth bool
+
+// sessionAlive asks the simulator itself (CurrentTime with the request's
+// cookie) whether the session is live.
+func sessionAlive(next http.Handler, r *http.Request) bool {
+	c, err := r.Cookie("vmware_soap_session")
+	if err != nil {
+		return false
+	}
+	body := `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><CurrentTime xmlns="urn:vim25"><_this type="ServiceInstance">ServiceInstance</_this></CurrentTime></soapenv:Body></soapenv:Envelope>`
+	req := httptest.NewRequest(http.MethodPost, "/sdk", strings.NewReader(body))
+	req.Header.Set("Content-Type", "text/xml")
+	req.Header.Set("SOAPAction", "urn:vim25/6.5")
+	req.AddCookie(c)
+	rec := httptest.NewRecorder()
+	next.ServeHTTP(rec, req)
+	return rec.Code == http.StatusOK && !strings.Contains(rec.Body.String(), "NotAuthenticated")
+}
+
 func reconfigFront(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if folderAuth && strings.HasPrefix(r.URL.Path, "/folder/") && !sessionAlive(next, r) {
+			http.Error(w, "not authenticated", http.StatusUnauthorized)
+			return
+		}
 		if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/sdk") {
 			next.ServeHTTP(w, r)
 			return
@@ -320,6 +347,7 @@ func main() {
 	pg := flag.Int("pg", 1, "distributed port groups per datacenter")
 	user := flag.String("username", "administrator@vsphere.local", "login user")
 	pass := flag.String("password", "", "login password (random when empty)")
+	flag.BoolVar(&folderAuth, "folder-auth", false, "require a live session cookie on /folder")
 	flag.Parse()
 
 	if *pass == "" {

@@ -349,7 +349,7 @@ fn transient(e: &Error) -> bool {
     matches!(
         e.kind(),
         ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::Protocol
-    ) || (e.kind() == ErrorKind::Http && e.fault() == Some("5xx"))
+    ) || matches!(e.http_status(), Some(500..=599))
 }
 
 async fn with_retries<T, F, Fut>(shared: &Shared, what: &str, mut f: F) -> Result<T>
@@ -359,9 +359,22 @@ where
 {
     let mut delay = shared.opts.retry_delay;
     let mut attempt = 0;
+    let mut relogged = false;
     loop {
         match f().await {
             Ok(v) => return Ok(v),
+            // HTTP 401: the session expired. Renew it once (the SOAP client
+            // logs in again on NotAuthenticated) and retry with the new
+            // cookie.
+            Err(e) if e.http_status() == Some(401) && !relogged => {
+                relogged = true;
+                tracing::info!("{what}: session expired, logging in again");
+                shared
+                    .client
+                    .keep_alive()
+                    .await
+                    .map_err(|k| k.context(what))?;
+            }
             Err(e) if transient(&e) && attempt < shared.opts.retries => {
                 attempt += 1;
                 tracing::warn!(error = %e, attempt, "{what}: retrying");
@@ -374,27 +387,31 @@ where
 }
 
 fn status_error(name: &str, status: http::StatusCode, what: &str) -> Error {
-    match status.as_u16() {
-        404 => Error::new(
+    let (kind, message) = match status.as_u16() {
+        404 => (
             ErrorKind::NotFound,
             format!("{name} does not exist on the datastore (HTTP 404 on {what})"),
         ),
-        401 | 403 => Error::new(
+        401 => (
+            ErrorKind::NotAuthenticated,
+            format!("{what} of {name} was refused (HTTP {status}): the session expired"),
+        ),
+        403 => (
             ErrorKind::NotAuthenticated,
             format!(
-                "{what} of {name} was refused (HTTP {status}): the session expired or lacks Datastore.Browse"
+                "{what} of {name} was refused (HTTP {status}): the user lacks the Datastore.Browse privilege"
             ),
         ),
-        500..=599 => Error::new(
+        500..=599 => (
             ErrorKind::Http,
             format!("{what} of {name} failed on the server (HTTP {status})"),
-        )
-        .with_fault("5xx"),
-        _ => Error::new(
+        ),
+        _ => (
             ErrorKind::Http,
             format!("{what} of {name} got HTTP {status}"),
         ),
-    }
+    };
+    Error::new(kind, message).with_http_status(status.as_u16())
 }
 
 /// The size from `Content-Range: bytes 0-0/<size>` of a one-byte GET.

@@ -50,6 +50,7 @@ pub struct Error {
     message: String,
     fault: Option<String>,
     observed_thumbprint: Option<String>,
+    http_status: Option<u16>,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -65,6 +66,7 @@ impl Error {
             message: message.into(),
             fault: None,
             observed_thumbprint: None,
+            http_status: None,
             source: None,
         }
     }
@@ -78,6 +80,16 @@ impl Error {
     pub(crate) fn with_fault(mut self, fault: impl Into<String>) -> Self {
         self.fault = Some(fault.into());
         self
+    }
+
+    pub(crate) fn with_http_status(mut self, status: u16) -> Self {
+        self.http_status = Some(status);
+        self
+    }
+
+    /// The HTTP status, for errors of datastore file access.
+    pub fn http_status(&self) -> Option<u16> {
+        self.http_status
     }
 
     pub(crate) fn with_thumbprint(mut self, thumbprint: Option<String>) -> Self {

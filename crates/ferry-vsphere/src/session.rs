@@ -123,6 +123,9 @@ pub(crate) struct Inner {
     pub content: ServiceContent,
     /// Number of successful logins.
     pub generation: AtomicU64,
+    /// Serialises re-logins so concurrent calls that all find the session
+    /// gone log in once.
+    pub relogin: tokio::sync::Mutex<()>,
 }
 
 /// A logged-in vSphere client. Cheap to clone; all clones share the
@@ -179,6 +182,7 @@ impl Client {
                 cookie: Mutex::new(None),
                 content,
                 generation: AtomicU64::new(0),
+                relogin: tokio::sync::Mutex::new(()),
             }),
         };
         client.login().await?;
@@ -256,6 +260,7 @@ impl Client {
         body: &Body,
         timeout: Option<Duration>,
     ) -> Result<Node> {
+        let generation = self.session_generation();
         let first = soap::invoke(
             &self.inner.transport,
             &self.inner.path,
@@ -269,11 +274,16 @@ impl Client {
                 if e.kind() == ErrorKind::NotAuthenticated
                     && e.fault() == Some("NotAuthenticated") =>
             {
-                tracing::info!(
-                    method = body.method(),
-                    "vSphere session expired, logging in again"
-                );
-                self.login().await?;
+                let guard = self.inner.relogin.lock().await;
+                // Another call may have logged in meanwhile.
+                if self.session_generation() == generation {
+                    tracing::info!(
+                        method = body.method(),
+                        "vSphere session expired, logging in again"
+                    );
+                    self.login().await?;
+                }
+                drop(guard);
                 let (resp, _) = soap::invoke(
                     &self.inner.transport,
                     &self.inner.path,

@@ -313,3 +313,30 @@ fn transient_connection_failures_are_retried() {
     let e = s.read_at(&mut buf, 0).unwrap_err();
     assert!(e.to_string().contains("flaky/blob.bin"), "{e}");
 }
+
+#[test]
+fn expired_session_on_folder_is_renewed_once() {
+    let opts = ferry_testutil::VcsimOptions {
+        folder_auth: true,
+        ..ferry_testutil::VcsimOptions::default()
+    };
+    let Some(sim) = ferry_testutil::vcsim_with(&opts) else {
+        return;
+    };
+    let dir = tempdir();
+    let local = dir.path().join("blob.bin");
+    let data: Vec<u8> = (0..500_000u32).map(|i| (i % 241) as u8).collect();
+    std::fs::write(&local, &data).unwrap();
+    sim.upload(&local, "auth/blob.bin");
+    let (rt, client) = connect(&sim);
+    let s =
+        DatastoreStorage::open(&client, &file(&sim, "auth/blob.bin"), &small_chunks(1)).unwrap();
+    // The session ends (as when vCenter expires it): the next read gets
+    // HTTP 401, logs in again and succeeds.
+    rt.block_on(client.logout()).unwrap();
+    let generation = client.session_generation();
+    let mut buf = vec![0u8; 200_000];
+    s.read_at(&mut buf, 250_000).unwrap();
+    assert_eq!(&buf[..], &data[250_000..450_000]);
+    assert_eq!(client.session_generation(), generation + 1);
+}
