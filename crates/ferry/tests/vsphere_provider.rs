@@ -169,6 +169,16 @@ fn provider_conditions_for_good_and_bad_connections() {
     docs += &provider("vc-insecure", &info.url, Some("insecure"));
     docs += &provider("vc-unreachable", "https://127.0.0.1:1/sdk", Some("good"));
     docs += &provider("vc-nosecret", &info.url, Some("missing"));
+    let port = info.host.rsplit(':').next().unwrap();
+    for (name, host, ip) in [
+        ("esxi-ok", "DC0_H0", "127.0.0.1"),
+        ("esxi-badip", "DC0_H0", "esxi-01"),
+        ("esxi-unknown", "NO_SUCH_HOST", "127.0.0.1"),
+    ] {
+        docs += &format!(
+            "apiVersion: forklift.konveyor.io/v1beta1\nkind: Host\nmetadata:\n  name: {name}\n  namespace: openshift-mtv\n  annotations:\n    ferry.konveyor.io/sdk-port: \"{port}\"\nspec:\n  name: {host}\n  ipAddress: {ip}\n  provider: {{name: vc-good, namespace: openshift-mtv}}\n  secret: {{name: good, namespace: openshift-mtv}}\n---\n"
+        );
+    }
     kubectl(kc, &["apply", "-f", "-"], Some(&docs));
 
     let get = || -> Vec<Value> {
@@ -253,6 +263,56 @@ fn provider_conditions_for_good_and_bad_connections() {
             .as_str()
             .unwrap()
             .contains("does not exist")
+    );
+
+    // Hosts: Ready, a bad IP, a host the inventory does not have.
+    let start = std::time::Instant::now();
+    let hosts = loop {
+        let list: Value = serde_json::from_str(&kubectl(
+            kc,
+            &["get", "hosts", "-n", "openshift-mtv", "-o", "json"],
+            None,
+        ))
+        .unwrap();
+        let items = list["items"].as_array().unwrap().clone();
+        let done = items.iter().all(|h| {
+            ["Ready", "IpNotValid", "RefNotValid"]
+                .iter()
+                .any(|t| condition(h, t).is_some())
+        });
+        if done {
+            break items;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "hosts never settled: {items:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let host = |n: &str| {
+        hosts
+            .iter()
+            .find(|h| h["metadata"]["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    assert!(
+        condition(&host("esxi-ok"), "ConnectionTestSucceeded").is_some(),
+        "{:#}",
+        host("esxi-ok")
+    );
+    assert!(condition(&host("esxi-ok"), "Ready").is_some());
+    assert!(
+        condition(&host("esxi-badip"), "IpNotValid").unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .contains("esxi-01")
+    );
+    assert!(
+        condition(&host("esxi-unknown"), "RefNotValid").unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .contains("NO_SUCH_HOST")
     );
 
     // No password anywhere but in the Secrets themselves.
