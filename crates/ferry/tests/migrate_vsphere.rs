@@ -137,95 +137,7 @@ fn migrate_two_vms_from_the_simulator() {
     assert_eq!(power(&vc, &web), PowerState::PoweredOn);
     assert_eq!(power(&vc, &broken), PowerState::PoweredOn);
 
-    let manifest = format!(
-        r#"apiVersion: v1
-kind: Namespace
-metadata:
-  name: openshift-mtv
----
-apiVersion: v1
-kind: Secret
-metadata:
-  name: vcenter
-  namespace: openshift-mtv
-stringData:
-  user: "{user}"
-  password: "{password}"
-  cacert: |
-{cacert}---
-apiVersion: forklift.konveyor.io/v1beta1
-kind: Provider
-metadata:
-  name: vcenter
-  namespace: openshift-mtv
-spec:
-  type: vsphere
-  url: "{url}"
-  secret:
-    name: vcenter
-    namespace: openshift-mtv
----
-apiVersion: forklift.konveyor.io/v1beta1
-kind: Provider
-metadata:
-  name: host
-  namespace: openshift-mtv
-spec:
-  type: openshift
-  url: ""
-  secret: {{}}
----
-apiVersion: forklift.konveyor.io/v1beta1
-kind: NetworkMap
-metadata:
-  name: vsphere-net
-  namespace: openshift-mtv
-spec:
-  provider:
-    source: {{name: vcenter, namespace: openshift-mtv}}
-    destination: {{name: host, namespace: openshift-mtv}}
-  map:
-    - source: {{name: DC0_DVPG0}}
-      destination: {{type: pod}}
-    - source: {{name: VM Network}}
-      destination: {{type: multus, namespace: vms, name: storage-net}}
----
-apiVersion: forklift.konveyor.io/v1beta1
-kind: StorageMap
-metadata:
-  name: vsphere-storage
-  namespace: openshift-mtv
-spec:
-  provider:
-    source: {{name: vcenter, namespace: openshift-mtv}}
-    destination: {{name: host, namespace: openshift-mtv}}
-  map:
-    - source: {{name: {datastore}}}
-      destination: {{storageClass: standard-csi}}
----
-apiVersion: forklift.konveyor.io/v1beta1
-kind: Plan
-metadata:
-  name: from-vsphere
-  namespace: openshift-mtv
-spec:
-  targetNamespace: vms
-  provider:
-    source: {{name: vcenter, namespace: openshift-mtv}}
-    destination: {{name: host, namespace: openshift-mtv}}
-  map:
-    network: {{name: vsphere-net, namespace: openshift-mtv}}
-    storage: {{name: vsphere-storage, namespace: openshift-mtv}}
-  vms:
-    - name: DC0_H0_VM0
-    - name: DC0_H0_VM1
-"#,
-        user = vc.info.username,
-        password = vc.info.password,
-        cacert = indent(&vc.info.cert_pem, 4),
-        url = vc.info.url,
-        datastore = vc.info.datastore,
-    );
+    let manifest = manifests_for(&vc, &["DC0_H0_VM0", "DC0_H0_VM1"]);
     std::fs::write(work.join("migration.yaml"), manifest).unwrap();
     let out = run_output_of(work, &["-o", "json", "--timeout", "300"]);
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -371,4 +283,190 @@ fn compare_disks_in(work: &Path, vm: &str) -> usize {
         n += 1;
     }
     n
+}
+
+/// Secret, Providers, maps, Plan for `vms` of the simulator.
+fn manifests_for(vc: &ferry_testutil::Vcsim, vms: &[&str]) -> String {
+    format!(
+        r#"apiVersion: v1
+kind: Namespace
+metadata:
+  name: openshift-mtv
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: vcenter
+  namespace: openshift-mtv
+stringData:
+  user: "{user}"
+  password: "{password}"
+  cacert: |
+{cacert}---
+apiVersion: forklift.konveyor.io/v1beta1
+kind: Provider
+metadata:
+  name: vcenter
+  namespace: openshift-mtv
+spec:
+  type: vsphere
+  url: "{url}"
+  secret:
+    name: vcenter
+    namespace: openshift-mtv
+---
+apiVersion: forklift.konveyor.io/v1beta1
+kind: Provider
+metadata:
+  name: host
+  namespace: openshift-mtv
+spec:
+  type: openshift
+  url: ""
+  secret: {{}}
+---
+apiVersion: forklift.konveyor.io/v1beta1
+kind: NetworkMap
+metadata:
+  name: vsphere-net
+  namespace: openshift-mtv
+spec:
+  provider:
+    source: {{name: vcenter, namespace: openshift-mtv}}
+    destination: {{name: host, namespace: openshift-mtv}}
+  map:
+    - source: {{name: DC0_DVPG0}}
+      destination: {{type: pod}}
+    - source: {{name: VM Network}}
+      destination: {{type: multus, namespace: vms, name: storage-net}}
+---
+apiVersion: forklift.konveyor.io/v1beta1
+kind: StorageMap
+metadata:
+  name: vsphere-storage
+  namespace: openshift-mtv
+spec:
+  provider:
+    source: {{name: vcenter, namespace: openshift-mtv}}
+    destination: {{name: host, namespace: openshift-mtv}}
+  map:
+    - source: {{name: {datastore}}}
+      destination: {{storageClass: standard-csi}}
+---
+apiVersion: forklift.konveyor.io/v1beta1
+kind: Plan
+metadata:
+  name: from-vsphere
+  namespace: openshift-mtv
+spec:
+  targetNamespace: vms
+  provider:
+    source: {{name: vcenter, namespace: openshift-mtv}}
+    destination: {{name: host, namespace: openshift-mtv}}
+  map:
+    network: {{name: vsphere-net, namespace: openshift-mtv}}
+    storage: {{name: vsphere-storage, namespace: openshift-mtv}}
+  vms:
+{vms}"#,
+        user = vc.info.username,
+        password = vc.info.password,
+        cacert = indent(&vc.info.cert_pem, 4),
+        url = vc.info.url,
+        datastore = vc.info.datastore,
+        vms = vms
+            .iter()
+            .map(|v| format!("    - name: {v}\n"))
+            .collect::<String>(),
+    )
+}
+
+/// A VM deleted while its disk is being copied fails with a message naming
+/// the disk; nothing hangs.
+#[test]
+fn vm_deleted_mid_migration_fails_clearly() {
+    for tool in ["qemu-img", "qemu-io"] {
+        if peer(tool).is_none() {
+            return;
+        }
+    }
+    let Some(vc) = ferry_testutil::vcsim() else {
+        return;
+    };
+    let work = ferry_testutil::tempdir();
+    let work = work.path();
+    let sample = work.join("sample");
+    make_disk(
+        &sample,
+        "big",
+        64,
+        &[(0, 48, 0x77)],
+        "subformat=monolithicSparse",
+    );
+    let vms = vc.vms();
+    let vm = vms
+        .iter()
+        .find(|(_, n)| n == "DC0_H0_VM0")
+        .unwrap()
+        .0
+        .clone();
+    vc.upload(&sample.join("upload/big.vmdk"), "ferry/big.vmdk");
+    vc.attach_disk(&vm, "ferry/big.vmdk", 64 * MIB);
+    std::fs::write(
+        work.join("migration.yaml"),
+        manifests_for(&vc, &["DC0_H0_VM0"]),
+    )
+    .unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(["migrate", "-o", "json", "--max-rate", "4M", "-f"])
+        .arg(work.join("migration.yaml"))
+        .arg("--data-dir")
+        .arg(work.join("data"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the big disk's volume has data, then delete the VM.
+    let dir = work.join("data/local/volumes/vms");
+    common::wait_for(
+        "the big disk being copied",
+        std::time::Duration::from_secs(120),
+        || {
+            std::fs::read_dir(&dir).is_ok_and(|d| {
+                d.filter_map(|e| e.ok()).any(|e| {
+                    let n = e.file_name().to_string_lossy().to_string();
+                    n.ends_with("disk-1.img.journal")
+                })
+            })
+        },
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut opts = ClientOptions::new(
+            &vc.info.url,
+            &vc.info.username,
+            Secret::new(vc.info.password.clone()),
+        );
+        opts.tls = TlsOptions {
+            cacert_pem: Some(vc.info.cert_pem.clone()),
+            ..TlsOptions::default()
+        };
+        let c = Client::connect(&opts).await.unwrap();
+        let task = c.destroy(&MoRef::new("VirtualMachine", &vm)).await.unwrap();
+        c.wait_task(&task, |_| {}).await.unwrap();
+    });
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success(), "{stdout}\n{stderr}");
+    let summary: Vec<Value> =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    assert_eq!(summary[0]["result"], "Failed", "{stdout}");
+    let error = summary[0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("was deleted from vSphere during the migration"),
+        "{error}"
+    );
+    // No VirtualMachine was made for it.
+    let vm_yaml = work.join("data/local/manifests/vms/dc0-h0-vm0/virtualmachine.yaml");
+    assert!(!vm_yaml.exists());
 }

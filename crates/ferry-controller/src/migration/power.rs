@@ -107,6 +107,19 @@ impl Vsphere {
             .map_err(|e| format!("powering off {}: {}", self.vm, describe(&e)))
     }
 
+    /// Fail when the VM was deleted (or can no longer be read) since the
+    /// migration started.
+    pub async fn check_still_there(&self) -> Result<(), String> {
+        match self.client.power_state(&self.vm).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == ferry_vsphere::ErrorKind::NotFound => Err(format!(
+                "the source VM {} was deleted from vSphere during the migration; its disks cannot be trusted to be complete",
+                self.vm
+            )),
+            Err(e) => Err(format!("reading {}: {}", self.vm, describe(&e))),
+        }
+    }
+
     /// Put the source back as it was (after a failure or cancel): power it
     /// on when it was on. Errors are logged, not raised: the migration's
     /// own outcome is what gets reported.

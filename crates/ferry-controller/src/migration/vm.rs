@@ -386,6 +386,12 @@ async fn run_phases(
         access: &access,
     };
     copy_disks(ctx, shared, i, &from, &built, &volumes, cancel).await?;
+    if let Some(v) = source.as_ref() {
+        // Disks are read by path; make sure they still belong to the VM.
+        v.check_still_there()
+            .await
+            .map_err(fail(phase::COPY_DISKS))?;
+    }
     step_done(shared, i, step::DISK_TRANSFER);
     shared.update(i, |s| s.disks_copied = Some(true));
 

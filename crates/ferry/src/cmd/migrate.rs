@@ -99,7 +99,10 @@ async fn drive(embedded: &Embedded, docs: &[(String, Value)], args: &Args) -> an
                 b.update(&p);
             }
             lines.extend(super::progress::lines(&p, &m));
-            if !finished {
+            // Blockers matter only before the run starts; a running
+            // migration reports its own failures per VM.
+            let started = m.status.as_ref().is_some_and(|s| s.started.is_some());
+            if !finished && !started {
                 blockers.extend(plan_blockers(&client, &p).await?);
             }
         }
