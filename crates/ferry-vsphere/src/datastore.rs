@@ -25,7 +25,11 @@ use crate::http::{Call, Limits, Transport};
 /// A file on a datastore.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatastoreFile {
-    /// Datacenter inventory path (`DC0`, `Folder/DC1`).
+    /// Datacenter inventory path (`DC0`, `Folder/DC1`; see
+    /// [`Client::datacenter_path`]). On a standalone ESXi host it is
+    /// `ha-datacenter`. To read through an ESXi host instead of vCenter (a
+    /// Forklift `Host`), open the storage with a [`Client`] connected to
+    /// that host.
     pub datacenter: String,
     /// Datastore name (`LocalDS_0`).
     pub datastore: String,
