@@ -4,9 +4,10 @@
 //! when access is sequential, retries with backoff on transient failures.
 //!
 //! [`Storage`] is synchronous and called from many copy worker threads; a
-//! [`DatastoreStorage`] therefore owns a small tokio runtime for its I/O.
-//! Open and read it from blocking threads (e.g. `spawn_blocking`), never
-//! from inside an async task.
+//! [`DatastoreStorage`] therefore owns a small tokio runtime for its I/O and
+//! the calling thread waits for it. Open and read it from plain or
+//! `spawn_blocking` threads; from inside an async task the wait would block
+//! that task's worker thread.
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,7 +25,11 @@ use crate::http::{Call, Limits, Transport};
 /// A file on a datastore.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatastoreFile {
-    /// Datacenter inventory path (`DC0`, `Folder/DC1`).
+    /// Datacenter inventory path (`DC0`, `Folder/DC1`; see
+    /// [`Client::datacenter_path`]). On a standalone ESXi host it is
+    /// `ha-datacenter`. To read through an ESXi host instead of vCenter (a
+    /// Forklift `Host`), open the storage with a [`Client`] connected to
+    /// that host.
     pub datacenter: String,
     /// Datastore name (`LocalDS_0`).
     pub datastore: String,
@@ -128,16 +133,28 @@ impl Drop for Rt {
 }
 
 impl Rt {
-    fn block_on<F: std::future::Future>(&self, f: F) -> Result<F::Output> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::invalid(
-                "datastore reads block: call them from a blocking thread (spawn_blocking), not from an async task",
-            ));
-        }
-        match &self.0 {
-            Some(rt) => Ok(rt.block_on(f)),
-            None => Err(Error::invalid("the datastore reader is shut down")),
-        }
+    /// Run `f` on the I/O runtime and wait for it on this thread. Works from
+    /// any thread (a plain thread, a `spawn_blocking` thread); from an async
+    /// task it blocks that task's worker thread, so don't.
+    fn block_on<F>(&self, f: F) -> Result<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let rt = self
+            .0
+            .as_ref()
+            .ok_or_else(|| Error::invalid("the datastore reader is shut down"))?;
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        rt.spawn(async move {
+            let _ = tx.send(f.await);
+        });
+        rx.recv().map_err(|_| {
+            Error::new(
+                ErrorKind::Connect,
+                "the datastore I/O runtime stopped during a read",
+            )
+        })
     }
     fn handle(&self) -> Option<&tokio::runtime::Handle> {
         self.0.as_ref().map(|r| r.handle())

@@ -27,7 +27,22 @@ pub(crate) struct Endpoint {
 
 impl Endpoint {
     /// Parse `https://host[:port][/path]` (or a bare host).
-    pub(crate) fn parse(url: &str) -> Result<(Endpoint, String)> {
+    pub(crate) fn parse(raw: &str) -> Result<(Endpoint, String)> {
+        // Credentials in the URL are dropped, and never shown in messages.
+        let redacted;
+        let url = match raw.split_once("://") {
+            Some((scheme, rest)) => {
+                let end = rest.find('/').unwrap_or(rest.len());
+                match rest[..end].rfind('@') {
+                    Some(at) => {
+                        redacted = format!("{scheme}://{}", &rest[at + 1..]);
+                        redacted.as_str()
+                    }
+                    None => raw,
+                }
+            }
+            None => raw,
+        };
         let rest = if let Some(r) = url.strip_prefix("https://") {
             r
         } else if url.starts_with("http://") {
@@ -360,5 +375,11 @@ mod tests {
         assert!(Endpoint::parse("http://vc/sdk").is_err());
         assert!(Endpoint::parse("https://vc:x/sdk").is_err());
         assert!(Endpoint::parse("https:///sdk").is_err());
+        let (e, p) = Endpoint::parse("https://u:s3cret@vc:443/sdk").unwrap();
+        assert_eq!((e.host.as_str(), p.as_str()), ("vc", "/sdk"));
+        let err = Endpoint::parse("https://u:s3cret@vc:x/sdk").unwrap_err();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        let err = Endpoint::parse("http://u:s3cret@vc/sdk").unwrap_err();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
     }
 }

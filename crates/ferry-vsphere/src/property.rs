@@ -349,6 +349,49 @@ impl Client {
         Ok(r)
     }
 
+    /// The inventory path of the datacenter that holds `entity` (what
+    /// datastore URLs take as `dcPath`), e.g. `DC0` or `Folder1/DC1`.
+    pub async fn datacenter_path(&self, entity: &MoRef) -> Result<String> {
+        let root = self.service_content().root_folder.clone();
+        let mut names = Vec::new();
+        let mut cur = entity.clone();
+        let mut found = false;
+        // Deep enough for any real inventory, and a guard against loops.
+        for _ in 0..64 {
+            if cur == root {
+                break;
+            }
+            let objs = self
+                .retrieve_properties(&FilterSpec::objects(
+                    std::slice::from_ref(&cur),
+                    &["name", "parent"],
+                ))
+                .await?;
+            let o = objs.first().ok_or_else(|| {
+                Error::new(crate::ErrorKind::NotFound, format!("{cur} does not exist"))
+                    .with_fault("ManagedObjectNotFound")
+            })?;
+            if cur.kind == "Datacenter" {
+                found = true;
+            }
+            if found {
+                names.push(o.text("name").unwrap_or_default().to_string());
+            }
+            match o.get("parent") {
+                Some(p) => cur = MoRef::from_node(p),
+                None => break,
+            }
+        }
+        if !found {
+            return Err(Error::new(
+                crate::ErrorKind::NotFound,
+                format!("{entity} is not inside a datacenter"),
+            ));
+        }
+        names.reverse();
+        Ok(names.join("/"))
+    }
+
     /// `CreateFilter` on the session's property collector.
     pub async fn create_filter(&self, spec: &FilterSpec, partial_updates: bool) -> Result<MoRef> {
         let pc = self.service_content().property_collector.clone();

@@ -33,7 +33,7 @@ impl std::fmt::Debug for Secret {
 }
 
 /// How to reach and log in to vCenter or ESXi.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientOptions {
     /// `https://host[:port][/sdk]`; the path defaults to `/sdk`.
     pub url: String,
@@ -49,6 +49,32 @@ pub struct ClientOptions {
     pub request_timeout: Duration,
     /// Most simultaneous HTTPS connections of this client.
     pub max_connections: usize,
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry user:password@ (ignored by the client): show
+        // only what follows the credentials.
+        let url = match self.url.split_once("://") {
+            Some((scheme, rest)) => {
+                let end = rest.find('/').unwrap_or(rest.len());
+                match rest[..end].rfind('@') {
+                    Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+                    None => self.url.clone(),
+                }
+            }
+            None => self.url.clone(),
+        };
+        f.debug_struct("ClientOptions")
+            .field("url", &url)
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .field("tls", &self.tls)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
 }
 
 impl ClientOptions {

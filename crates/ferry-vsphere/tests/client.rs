@@ -177,6 +177,13 @@ async fn retrieve_all_vms_with_config_and_power_state() {
         assert!(config.path("hardware/numCPU").is_some());
         assert!(PowerState::parse(o.text("runtime.powerState").unwrap()).is_some());
     }
+    let dc = client.datacenter_path(&objs[0].obj).await.unwrap();
+    assert_eq!(dc, sim.info.datacenter);
+    let e = client
+        .datacenter_path(&MoRef::new("VirtualMachine", "vm-0"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -340,3 +340,39 @@ fn expired_session_on_folder_is_renewed_once() {
     assert_eq!(&buf[..], &data[250_000..450_000]);
     assert_eq!(client.session_generation(), generation + 1);
 }
+
+/// As the controller uses it: the client lives in an async runtime, the
+/// copy runs on `spawn_blocking` threads.
+#[tokio::test(flavor = "multi_thread")]
+async fn reads_work_from_spawn_blocking_threads() {
+    let Some(sim) = vcsim() else { return };
+    let dir = tempdir();
+    let local = dir.path().join("blob.bin");
+    let data: Vec<u8> = (0..400_000u32).map(|i| (i % 239) as u8).collect();
+    std::fs::write(&local, &data).unwrap();
+    sim.upload(&local, "blocking/blob.bin");
+    let mut o = ClientOptions::new(
+        sim.info.url.clone(),
+        sim.info.username.clone(),
+        Secret::new(sim.info.password.clone()),
+    );
+    o.tls = TlsOptions {
+        cacert_pem: Some(sim.info.cert_pem.clone()),
+        ..TlsOptions::default()
+    };
+    let client = Client::connect(&o).await.unwrap();
+    let f = file(&sim, "blocking/blob.bin");
+    let expected = data.clone();
+    let s = tokio::task::spawn_blocking(move || {
+        let s = DatastoreStorage::open(&client, &f, &small_chunks(2)).unwrap();
+        let mut buf = vec![0u8; 300_000];
+        s.read_at(&mut buf, 50_000).unwrap();
+        assert_eq!(&buf[..], &expected[50_000..350_000]);
+        s
+    })
+    .await
+    .unwrap();
+    // Dropping the storage inside the async runtime is fine too.
+    assert_eq!(s.size(), data.len() as u64);
+    drop(s);
+}
