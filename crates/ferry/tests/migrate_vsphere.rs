@@ -50,19 +50,24 @@ fn make_disk(dir: &Path, name: &str, size_mib: u64, writes: &[(u64, u64, u8)], o
     ]);
 }
 
+/// A session to the simulator, trusting its certificate.
+async fn connect(vc: &ferry_testutil::Vcsim) -> Client {
+    let mut opts = ClientOptions::new(
+        &vc.info.url,
+        &vc.info.username,
+        Secret::new(vc.info.password.clone()),
+    );
+    opts.tls = TlsOptions {
+        cacert_pem: Some(vc.info.cert_pem.clone()),
+        ..TlsOptions::default()
+    };
+    Client::connect(&opts).await.unwrap()
+}
+
 fn power(vc: &ferry_testutil::Vcsim, moref: &str) -> PowerState {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let mut opts = ClientOptions::new(
-            &vc.info.url,
-            &vc.info.username,
-            Secret::new(vc.info.password.clone()),
-        );
-        opts.tls = TlsOptions {
-            cacert_pem: Some(vc.info.cert_pem.clone()),
-            ..TlsOptions::default()
-        };
-        let c = Client::connect(&opts).await.unwrap();
+        let c = connect(vc).await;
         c.power_state(&MoRef::new("VirtualMachine", moref))
             .await
             .unwrap()
@@ -451,16 +456,7 @@ fn vm_deleted_mid_migration_fails_clearly() {
     );
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let mut opts = ClientOptions::new(
-            &vc.info.url,
-            &vc.info.username,
-            Secret::new(vc.info.password.clone()),
-        );
-        opts.tls = TlsOptions {
-            cacert_pem: Some(vc.info.cert_pem.clone()),
-            ..TlsOptions::default()
-        };
-        let c = Client::connect(&opts).await.unwrap();
+        let c = connect(&vc).await;
         let task = c.destroy(&MoRef::new("VirtualMachine", &vm)).await.unwrap();
         c.wait_task(&task, |_| {}).await.unwrap();
     });
