@@ -11,6 +11,7 @@
 
 pub mod context;
 pub mod error;
+pub mod host;
 mod lookup;
 pub mod maps;
 pub mod migration;
@@ -23,7 +24,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ferry_core::api::{Migration, NetworkMap, Plan, Provider, StorageMap};
+use ferry_core::api::{Host, Migration, NetworkMap, Plan, Provider, StorageMap};
 use futures::StreamExt;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::watcher;
@@ -73,5 +74,6 @@ pub async fn run(ctx: Arc<Context>) {
         drive::<StorageMap, _, _>(ctx.clone(), maps::reconcile_storage),
         drive::<Plan, _, _>(ctx.clone(), plan::reconcile),
         drive::<Migration, _, _>(ctx.clone(), migration::reconcile),
+        drive::<Host, _, _>(ctx.clone(), host::reconcile),
     );
 }

@@ -50,19 +50,24 @@ fn make_disk(dir: &Path, name: &str, size_mib: u64, writes: &[(u64, u64, u8)], o
     ]);
 }
 
+/// A session to the simulator, trusting its certificate.
+async fn connect(vc: &ferry_testutil::Vcsim) -> Client {
+    let mut opts = ClientOptions::new(
+        &vc.info.url,
+        &vc.info.username,
+        Secret::new(vc.info.password.clone()),
+    );
+    opts.tls = TlsOptions {
+        cacert_pem: Some(vc.info.cert_pem.clone()),
+        ..TlsOptions::default()
+    };
+    Client::connect(&opts).await.unwrap()
+}
+
 fn power(vc: &ferry_testutil::Vcsim, moref: &str) -> PowerState {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let mut opts = ClientOptions::new(
-            &vc.info.url,
-            &vc.info.username,
-            Secret::new(vc.info.password.clone()),
-        );
-        opts.tls = TlsOptions {
-            cacert_pem: Some(vc.info.cert_pem.clone()),
-            ..TlsOptions::default()
-        };
-        let c = Client::connect(&opts).await.unwrap();
+        let c = connect(vc).await;
         c.power_state(&MoRef::new("VirtualMachine", moref))
             .await
             .unwrap()
@@ -137,7 +142,12 @@ fn migrate_two_vms_from_the_simulator() {
     assert_eq!(power(&vc, &web), PowerState::PoweredOn);
     assert_eq!(power(&vc, &broken), PowerState::PoweredOn);
 
-    let manifest = manifests_for(&vc, &["DC0_H0_VM0", "DC0_H0_VM1"]);
+    let port = vc.info.host.rsplit(':').next().unwrap().to_owned();
+    // web's disks are read from its ESXi host (a Host CR) instead of vCenter.
+    let host = format!(
+        "---\napiVersion: forklift.konveyor.io/v1beta1\nkind: Host\nmetadata:\n  name: esxi-h0\n  namespace: openshift-mtv\n  annotations:\n    ferry.konveyor.io/sdk-port: \"{port}\"\nspec:\n  name: DC0_H0\n  ipAddress: 127.0.0.1\n  provider: {{name: vcenter, namespace: openshift-mtv}}\n  secret: {{name: vcenter, namespace: openshift-mtv}}\n"
+    );
+    let manifest = manifests_for(&vc, &["DC0_H0_VM0", "DC0_H0_VM1"]) + &host;
     std::fs::write(work.join("migration.yaml"), manifest).unwrap();
     let out = run_output_of(work, &["-o", "json", "--timeout", "300"]);
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -162,6 +172,11 @@ fn migrate_two_vms_from_the_simulator() {
         "{failed}"
     );
 
+    assert_eq!(
+        row("DC0_H0_VM0")["transfer_host"].as_str(),
+        Some("Host/esxi-h0 (127.0.0.1)"),
+        "{stdout}\n{stderr}"
+    );
     // Disks identical; the VM carries the source's hardware.
     let target = row("DC0_H0_VM0")["target"].as_str().unwrap().to_owned();
     let mut dvs = 0;
@@ -441,16 +456,7 @@ fn vm_deleted_mid_migration_fails_clearly() {
     );
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let mut opts = ClientOptions::new(
-            &vc.info.url,
-            &vc.info.username,
-            Secret::new(vc.info.password.clone()),
-        );
-        opts.tls = TlsOptions {
-            cacert_pem: Some(vc.info.cert_pem.clone()),
-            ..TlsOptions::default()
-        };
-        let c = Client::connect(&opts).await.unwrap();
+        let c = connect(&vc).await;
         let task = c.destroy(&MoRef::new("VirtualMachine", &vm)).await.unwrap();
         c.wait_task(&task, |_| {}).await.unwrap();
     });

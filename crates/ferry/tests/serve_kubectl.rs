@@ -7,38 +7,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{compare_disks, sample, volumes, wait_for};
+use common::{Guard, compare_disks, condition, kubectl, sample, start_serve, volumes, wait_for};
 use ferry_testutil::peer;
 use serde_json::Value;
-
-/// Kills the child on drop so a failed assertion leaves no server behind.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn kubectl(kubeconfig: &Path, args: &[&str]) -> String {
-    let out = Command::new("kubectl")
-        .env("KUBECONFIG", kubeconfig)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "kubectl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn migration(kubeconfig: &Path) -> Value {
     serde_json::from_str(&kubectl(
@@ -52,15 +27,9 @@ fn migration(kubeconfig: &Path) -> Value {
             "-o",
             "json",
         ],
+        None,
     ))
     .unwrap()
-}
-
-fn condition(obj: &Value, type_: &str) -> bool {
-    obj["status"]["conditions"].as_array().is_some_and(|cs| {
-        cs.iter()
-            .any(|c| c["type"] == type_ && c["status"] == "True")
-    })
 }
 
 #[test]
@@ -70,34 +39,18 @@ fn serve_apply_watch_and_cancel_one_vm() {
     }
     let Some(work) = sample("") else { return };
     let work = work.path();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_ferry"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--inventory-listen",
-            "127.0.0.1:0",
-        ])
-        .args(["--max-rate", "1M", "--max-vm-inflight", "2", "--data-dir"])
-        .arg(work.join("data"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = server.stdout.take().unwrap();
-    let server = Guard(server);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let kubeconfig = line
-        .trim()
-        .strip_prefix("export KUBECONFIG=")
-        .unwrap_or_else(|| panic!("ferry serve printed {line:?}"))
-        .to_owned();
-    let kubeconfig = Path::new(&kubeconfig);
+    let (server, kubeconfig) = start_serve(
+        &[],
+        &work.join("data"),
+        &["--max-rate", "1M", "--max-vm-inflight", "2"],
+        &work.join("serve.log"),
+    );
+    let kubeconfig = kubeconfig.as_path();
 
     kubectl(
         kubeconfig,
         &["apply", "-f", work.join("migration.yaml").to_str().unwrap()],
+        None,
     );
     let watch_log = work.join("watch.log");
     let watch = Guard(
@@ -133,15 +86,16 @@ fn serve_apply_watch_and_cancel_one_vm() {
             "-p",
             r#"{"spec":{"cancel":[{"name":"efi-vm"}]}}"#,
         ],
+        None,
     );
     wait_for("the migration to end", Duration::from_secs(300), || {
         let m = migration(kubeconfig);
         ["Succeeded", "Failed", "Canceled"]
             .iter()
-            .any(|t| condition(&m, t))
+            .any(|t| condition(&m, t).is_some())
     });
     let m = migration(kubeconfig);
-    assert!(condition(&m, "Succeeded"), "{m:#}");
+    assert!(condition(&m, "Succeeded").is_some(), "{m:#}");
     let plan: Value = serde_json::from_str(&kubectl(
         kubeconfig,
         &[
@@ -153,6 +107,7 @@ fn serve_apply_watch_and_cancel_one_vm() {
             "-o",
             "json",
         ],
+        None,
     ))
     .unwrap();
     let vms = plan["status"]["migration"]["vms"].as_array().unwrap();
@@ -165,7 +120,7 @@ fn serve_apply_watch_and_cancel_one_vm() {
             "Succeeded"
         };
         assert!(
-            condition(&serde_json::json!({"status": vm}), want),
+            condition(&serde_json::json!({"status": vm}), want).is_some(),
             "{name}: {vm:#}"
         );
     }
@@ -178,6 +133,7 @@ fn serve_apply_watch_and_cancel_one_vm() {
     let dvs = kubectl(
         kubeconfig,
         &["get", "datavolumes", "-n", "demo-vms", "-o", "name"],
+        None,
     );
     assert!(!dvs.contains("efi-vm"), "{dvs}");
     assert!(

@@ -6,49 +6,13 @@
 //! password appears in no status and no log line.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::Duration;
 
+use common::{condition, kubectl, start_serve};
 use ferry_testutil::peer;
 use serde_json::Value;
-
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn kubectl(kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> String {
-    let mut child = Command::new("kubectl")
-        .env("KUBECONFIG", kubeconfig)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(text) = stdin {
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "kubectl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn provider(name: &str, url: &str, secret: Option<&str>) -> String {
     let secret = secret.map_or(String::new(), |s| {
@@ -77,13 +41,6 @@ fn secret(name: &str, pairs: &[(&str, &str)]) -> String {
     s
 }
 
-fn condition<'a>(p: &'a Value, t: &str) -> Option<&'a Value> {
-    p["status"]["conditions"]
-        .as_array()?
-        .iter()
-        .find(|c| c["type"] == t && c["status"] == "True")
-}
-
 #[test]
 fn provider_conditions_for_good_and_bad_connections() {
     if peer("kubectl").is_none() {
@@ -94,32 +51,9 @@ fn provider_conditions_for_good_and_bad_connections() {
     };
     let work = ferry_testutil::tempdir();
     let log = work.path().join("serve.log");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_ferry"))
-        .args([
-            "--log",
-            "debug",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--inventory-listen",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
-        .arg(work.path().join("data"))
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let stdout = server.stdout.take().unwrap();
-    let _server = Guard(server);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let kubeconfig = line
-        .trim()
-        .strip_prefix("export KUBECONFIG=")
-        .unwrap()
-        .to_owned();
-    let kc = Path::new(&kubeconfig);
+    let (_server, kubeconfig) =
+        start_serve(&["--log", "debug"], &work.path().join("data"), &[], &log);
+    let kc = kubeconfig.as_path();
 
     let info = &vc.info;
     let wrong_thumb = "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33";
@@ -169,6 +103,16 @@ fn provider_conditions_for_good_and_bad_connections() {
     docs += &provider("vc-insecure", &info.url, Some("insecure"));
     docs += &provider("vc-unreachable", "https://127.0.0.1:1/sdk", Some("good"));
     docs += &provider("vc-nosecret", &info.url, Some("missing"));
+    let port = info.host.rsplit(':').next().unwrap();
+    for (name, host, ip) in [
+        ("esxi-ok", "DC0_H0", "127.0.0.1"),
+        ("esxi-badip", "DC0_H0", "esxi-01"),
+        ("esxi-unknown", "NO_SUCH_HOST", "127.0.0.1"),
+    ] {
+        docs += &format!(
+            "apiVersion: forklift.konveyor.io/v1beta1\nkind: Host\nmetadata:\n  name: {name}\n  namespace: openshift-mtv\n  annotations:\n    ferry.konveyor.io/sdk-port: \"{port}\"\nspec:\n  name: {host}\n  ipAddress: {ip}\n  provider: {{name: vc-good, namespace: openshift-mtv}}\n  secret: {{name: good, namespace: openshift-mtv}}\n---\n"
+        );
+    }
     kubectl(kc, &["apply", "-f", "-"], Some(&docs));
 
     let get = || -> Vec<Value> {
@@ -253,6 +197,56 @@ fn provider_conditions_for_good_and_bad_connections() {
             .as_str()
             .unwrap()
             .contains("does not exist")
+    );
+
+    // Hosts: Ready, a bad IP, a host the inventory does not have.
+    let start = std::time::Instant::now();
+    let hosts = loop {
+        let list: Value = serde_json::from_str(&kubectl(
+            kc,
+            &["get", "hosts", "-n", "openshift-mtv", "-o", "json"],
+            None,
+        ))
+        .unwrap();
+        let items = list["items"].as_array().unwrap().clone();
+        let done = items.iter().all(|h| {
+            ["Ready", "IpNotValid", "RefNotValid"]
+                .iter()
+                .any(|t| condition(h, t).is_some())
+        });
+        if done {
+            break items;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "hosts never settled: {items:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let host = |n: &str| {
+        hosts
+            .iter()
+            .find(|h| h["metadata"]["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    assert!(
+        condition(&host("esxi-ok"), "ConnectionTestSucceeded").is_some(),
+        "{:#}",
+        host("esxi-ok")
+    );
+    assert!(condition(&host("esxi-ok"), "Ready").is_some());
+    assert!(
+        condition(&host("esxi-badip"), "IpNotValid").unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .contains("esxi-01")
+    );
+    assert!(
+        condition(&host("esxi-unknown"), "RefNotValid").unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .contains("NO_SUCH_HOST")
     );
 
     // No password anywhere but in the Secrets themselves.

@@ -199,9 +199,10 @@ async fn run_phases(
                 ),
             )
         })?;
+    let mut transfer_host = None;
     let (vm, access) = match src.spec.type_ {
         ProviderType::VSphere => {
-            let vm = vsphere::source_vm(ctx, &uid, &found)
+            let mut vm = vsphere::source_vm(ctx, &uid, &found)
                 .map_err(|e| Stop::Failed(phase::STARTED.into(), e))?;
             let client = vsphere::connect(ctx, &src)
                 .await
@@ -210,7 +211,11 @@ async fn run_phases(
                 client: client.clone(),
                 vm: ferry_vsphere::MoRef::new("VirtualMachine", &found.resource.id),
             });
-            (vm, Access::Vsphere(client))
+            let (transfer, host) = vsphere::transfer_client(ctx, &src, &found, client, &mut vm)
+                .await
+                .map_err(|e| Stop::Failed(phase::STARTED.into(), e))?;
+            transfer_host = host;
+            (vm, Access::Vsphere(transfer))
         }
         _ => {
             let ova: ferry_ovf::Vm = serde_json::from_value(found.resource.object.clone())
@@ -306,6 +311,13 @@ async fn run_phases(
             s.pipeline = pipeline(&built, has_pre, has_post);
         }
     });
+    if let Some(h) = &transfer_host {
+        shared.update(i, |s| {
+            if let Some(st) = s.step_mut(step::DISK_TRANSFER) {
+                st.annotations.insert("transferHost".into(), h.clone());
+            }
+        });
+    }
     step_start(shared, i, step::INITIALIZE);
 
     if has_pre {

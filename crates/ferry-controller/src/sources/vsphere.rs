@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use ferry_core::api::Provider;
 use ferry_inventory::StoredResource;
 use ferry_vsphere::{Client, ClientOptions, ErrorKind, Secret as Password, TlsOptions};
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{ObjectReference, Secret};
 use kube::{Api, ResourceExt};
 
 use crate::context::Context;
-use crate::migration::source::SourceVm;
+use crate::migration::source::{DiskLocation, SourceVm};
 
 /// The provider's Secret as text values (`data` decoded, `stringData` on
 /// top), with its resourceVersion.
@@ -19,7 +19,21 @@ pub async fn read_secret(
     client: &kube::Client,
     provider: &Provider,
 ) -> Result<(BTreeMap<String, String>, String), String> {
-    let r = &provider.spec.secret;
+    read_secret_ref(
+        client,
+        &provider.spec.secret,
+        &provider.namespace().unwrap_or_default(),
+    )
+    .await
+}
+
+/// The Secret `r` names (namespace defaults to `ns`) as text values, with
+/// its resourceVersion.
+pub async fn read_secret_ref(
+    client: &kube::Client,
+    r: &ObjectReference,
+    ns: &str,
+) -> Result<(BTreeMap<String, String>, String), String> {
     let name = r
         .name
         .as_deref()
@@ -29,8 +43,7 @@ pub async fn read_secret(
         .namespace
         .clone()
         .filter(|n| !n.is_empty())
-        .or_else(|| provider.namespace())
-        .unwrap_or_default();
+        .unwrap_or_else(|| ns.to_owned());
     let secret = Api::<Secret>::namespaced(client.clone(), &ns)
         .get_opt(name)
         .await
@@ -90,12 +103,65 @@ pub fn source_vm(ctx: &Context, uid: &str, found: &StoredResource) -> Result<Sou
     SourceVm::from_vsphere(&found.resource.object, &datacenter, &name_of)
 }
 
+/// Where the disks of `vm` are read from: the ESXi host itself when a Ready
+/// Host CR names the VM's host (then `vm`'s datastore paths switch to the
+/// host's `ha-datacenter` if the host answers as ESXi), else vCenter.
+/// Returns the client and, for a host, its label.
+pub async fn transfer_client(
+    ctx: &Context,
+    provider: &Provider,
+    found: &StoredResource,
+    vcenter: Client,
+    vm: &mut SourceVm,
+) -> Result<(Client, Option<String>), String> {
+    // Forklift serves the VM's host as its id (`"host": "host-21"`); the
+    // workload view expands it to an object.
+    let host = found.resource.object.get("host");
+    let host_id = host
+        .and_then(|h| h.as_str().or_else(|| h.get("id").and_then(|v| v.as_str())))
+        .unwrap_or_default();
+    let ns = provider.namespace().unwrap_or_default();
+    let uid = provider.uid().unwrap_or_default();
+    let Some(host) =
+        crate::host::for_vm_host(ctx, &ns, &provider.name_any(), &uid, host_id).await?
+    else {
+        return Ok((vcenter, None));
+    };
+    let label = format!("Host/{} ({})", host.name_any(), host.spec.ip_address);
+    let opts = crate::host::host_options(ctx, &host)
+        .await
+        .map_err(|(_, e)| format!("{label}: {e}"))?;
+    let client = Client::connect(&opts).await.map_err(|e| {
+        format!(
+            "{label}: {} ({})",
+            crate::error::chain(&e),
+            advice(e.kind())
+        )
+    })?;
+    if client.service_content().api_type == "HostAgent" {
+        for d in &mut vm.disks {
+            if let DiskLocation::Datastore { datacenter, .. } = &mut d.location {
+                *datacenter = "ha-datacenter".to_owned();
+            }
+        }
+    }
+    Ok((client, Some(label)))
+}
+
 /// Client options from the provider's URL and Secret values.
 pub fn client_options(
     provider: &Provider,
     secret: &BTreeMap<String, String>,
 ) -> Result<ClientOptions, String> {
-    let url = provider.spec.url.clone().unwrap_or_default();
+    client_options_for(&provider.spec.url.clone().unwrap_or_default(), secret)
+}
+
+/// Client options for `url` from Secret values.
+pub fn client_options_for(
+    url: &str,
+    secret: &BTreeMap<String, String>,
+) -> Result<ClientOptions, String> {
+    let url = url.to_owned();
     if !url.starts_with("https://") {
         return Err(format!(
             "spec.url {url:?} is not a vSphere SDK URL: use https://<vcenter or esxi host>/sdk"

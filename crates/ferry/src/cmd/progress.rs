@@ -92,6 +92,9 @@ pub struct VmSummary {
     disks_already_copied: usize,
     /// Bytes an interrupted earlier run had copied (not copied again).
     resumed_bytes: u64,
+    /// The ESXi host the disks were read from (a Host CR), if not vCenter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transfer_host: Option<String>,
     seconds: Option<f64>,
     manifests: String,
     error: Option<String>,
@@ -138,6 +141,7 @@ pub fn summary(plan: &Plan, _migration: &Migration, data_dir: &Path) -> Vec<VmSu
                         .filter_map(|k| k.annotations.get("resumedBytes")?.parse::<u64>().ok())
                         .sum()
                 }),
+                transfer_host: transfer.and_then(|t| t.annotations.get("transferHost").cloned()),
                 seconds,
                 manifests: if target.is_empty() {
                     String::new()
