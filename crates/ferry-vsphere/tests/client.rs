@@ -401,3 +401,31 @@ async fn stop_vm_shuts_the_guest_down_or_powers_off() {
         PowerState::PoweredOff
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retrieval_continues_over_pages() {
+    let Some(sim) = vcsim() else { return };
+    let mut o = options(&sim);
+    o.page_size = 1;
+    let paged = Client::connect(&o).await.unwrap();
+    let whole = Client::connect(&options(&sim)).await.unwrap();
+    let props: &[(&str, &[&str])] = &[("VirtualMachine", &["name"]), ("HostSystem", &["name"])];
+    let mut a: Vec<String> = paged
+        .retrieve_all(props)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| format!("{} {}", o.obj, o.text("name").unwrap()))
+        .collect();
+    let mut b: Vec<String> = whole
+        .retrieve_all(props)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| format!("{} {}", o.obj, o.text("name").unwrap()))
+        .collect();
+    a.sort();
+    b.sort();
+    assert!(a.len() > 4, "{a:?}");
+    assert_eq!(a, b);
+}
