@@ -476,3 +476,97 @@ fn vm_deleted_mid_migration_fails_clearly() {
     let vm_yaml = work.join("data/local/manifests/vms/dc0-h0-vm0/virtualmachine.yaml");
     assert!(!vm_yaml.exists());
 }
+
+/// `--max-vm-inflight 1` limits VMs per ESXi host, as Forklift does: VMs on
+/// two different hosts copy at the same time.
+#[test]
+fn vms_on_different_hosts_copy_in_parallel() {
+    for tool in ["qemu-img", "qemu-io"] {
+        if peer(tool).is_none() {
+            return;
+        }
+    }
+    let Some(vc) = ferry_testutil::vcsim() else {
+        return;
+    };
+    let work = ferry_testutil::tempdir();
+    let work = work.path();
+    let sample = work.join("sample");
+    let vms = vc.vms();
+    let names = ["DC0_H0_VM0", "DC0_C0_RP0_VM0"];
+    for (i, name) in names.iter().enumerate() {
+        let disk = format!("par{i}");
+        make_disk(
+            &sample,
+            &disk,
+            48,
+            &[(0, 40, 0x10 + i as u8)],
+            "subformat=monolithicSparse",
+        );
+        let moref = vms.iter().find(|(_, n)| n == name).unwrap().0.clone();
+        vc.upload(
+            &sample.join(format!("upload/{disk}.vmdk")),
+            &format!("ferry/{disk}.vmdk"),
+        );
+        vc.attach_disk(&moref, &format!("ferry/{disk}.vmdk"), 48 * MIB);
+    }
+    std::fs::write(work.join("migration.yaml"), manifests_for(&vc, &names)).unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args([
+            "migrate",
+            "-o",
+            "json",
+            "--max-rate",
+            "6M",
+            "--max-vm-inflight",
+            "1",
+            "-f",
+        ])
+        .arg(work.join("migration.yaml"))
+        .arg("--data-dir")
+        .arg(work.join("data"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let child = common::Guard(child);
+    // Both VMs have a big disk being copied at the same moment.
+    let dir = work.join("data/local/volumes/vms");
+    common::wait_for(
+        "both VMs copying at once",
+        std::time::Duration::from_secs(120),
+        || {
+            let partial: Vec<String> = std::fs::read_dir(&dir)
+                .map(|d| {
+                    d.filter_map(|e| e.ok())
+                        .map(|e| e.file_name().to_string_lossy().to_string())
+                        .filter(|n| n.ends_with(".img.journal"))
+                        .collect()
+                })
+                .unwrap_or_default();
+            partial.iter().any(|n| n.contains("dc0-h0-vm0"))
+                && partial.iter().any(|n| n.contains("dc0-c0-rp0-vm0"))
+        },
+    );
+    let mut child = child;
+    let out = std::mem::replace(
+        &mut child.0,
+        std::process::Command::new("true").spawn().unwrap(),
+    )
+    .wait_with_output()
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        summary.iter().all(|r| r["result"] == "Succeeded"),
+        "{stdout}"
+    );
+    for name in ["dc0-h0-vm0", "dc0-c0-rp0-vm0"] {
+        assert_eq!(compare_disks_in(work, name), 1);
+    }
+}
