@@ -403,6 +403,7 @@ func main() {
 	// line below is printed.
 	model.Service.ServeMux.HandleFunc("/ferry/attach", attachHandler(srv.URL))
 	model.Service.ServeMux.HandleFunc("/ferry/vms", vmsHandler)
+	model.Service.ServeMux.HandleFunc("/ferry/add-nic", addNicHandler(srv.URL))
 	srv.Config.Handler = reconfigFront(srv.Config.Handler)
 
 	u := *srv.URL

@@ -1,6 +1,6 @@
 //! End to end from the govmomi vSphere simulator: real VMDKs (qemu-img
 //! made, with data and holes) are uploaded to a datastore and attached to
-//! two VMs; `ferry migrate` cold-migrates both. The good VM's disks come
+//! two VMs (one given a second NIC); `ferry migrate` cold-migrates both. The good VM's disks come
 //! out `qemu-img compare`-identical, its manifest carries the source's
 //! MACs, CPU topology, memory and firmware, and the source is left powered
 //! off; the VM whose disk file vanished fails with a message naming the
@@ -138,6 +138,8 @@ fn migrate_two_vms_from_the_simulator() {
     vc.attach_disk(&web, "ferry/web-os.vmdk", 64 * MIB);
     vc.attach_disk(&web, "ferry/web-data.vmdk", 32 * MIB);
     vc.attach_disk(&broken, "ferry/broken.vmdk", 8 * MIB);
+    // A second NIC, on another network.
+    vc.add_nic(&web, "VM Network", "00:50:56:aa:bb:01");
     std::fs::remove_file(vc.info.datastore_dir.join("ferry/broken.vmdk")).unwrap();
     assert_eq!(power(&vc, &web), PowerState::PoweredOn);
     assert_eq!(power(&vc, &broken), PowerState::PoweredOn);
@@ -232,8 +234,19 @@ fn migrate_two_vms_from_the_simulator() {
         .iter()
         .map(|i| i["macAddress"].as_str().unwrap())
         .collect();
-    assert!(!macs.is_empty());
+    assert_eq!(macs.len(), 2, "two NICs: {macs:?}");
     assert_eq!(macs, src_macs);
+    assert!(macs.contains(&"00:50:56:aa:bb:01"));
+    // Through the NetworkMap: DC0_DVPG0 -> pod, VM Network -> multus.
+    let nets = vm["spec"]["template"]["spec"]["networks"]
+        .as_array()
+        .unwrap();
+    assert!(nets.iter().any(|n| n["pod"].is_object()), "{nets:?}");
+    assert!(
+        nets.iter()
+            .any(|n| n["multus"]["networkName"] == "vms/storage-net"),
+        "{nets:?}"
+    );
     // The source was running: `auto` runs the target too.
     assert_eq!(vm["spec"]["runStrategy"], "Always");
 
