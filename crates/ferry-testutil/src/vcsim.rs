@@ -240,6 +240,26 @@ impl Vcsim {
             .unwrap_or_else(|e| panic!("attach {file} to {vm}: bad answer {out:?}: {e}"))
     }
 
+    /// Add an e1000e NIC on network `network` (a standard network or a
+    /// distributed port group, by name) with MAC `mac` to VM `vm` (a
+    /// managed object id), with a real `ReconfigVM_Task`.
+    pub fn add_nic(&self, vm: &str, network: &str, mac: &str) {
+        let url = format!("https://{}/ferry/add-nic", self.info.host);
+        crate::run(
+            Command::new("curl")
+                .args(["-sS", "--fail-with-body", "-X", "POST", "--cacert"])
+                .arg(&self.info.cert_path)
+                .arg("--get")
+                .arg("--data-urlencode")
+                .arg(format!("vm={vm}"))
+                .arg("--data-urlencode")
+                .arg(format!("network={network}"))
+                .arg("--data-urlencode")
+                .arg(format!("mac={mac}"))
+                .arg(url),
+        );
+    }
+
     /// All VMs as `(managed object id, name)`, sorted by name.
     pub fn vms(&self) -> Vec<(String, String)> {
         #[derive(Deserialize)]

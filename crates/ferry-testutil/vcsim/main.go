@@ -20,6 +20,8 @@
 //     through a govmomi client against this same server, and answers
 //     {"key":..,"controllerKey":..,"unitNumber":..}.
 //   - QueryChangedDiskAreas and changeIds on snapshots (see cbt.go).
+//   - RetrievePropertiesEx honours maxObjects with tokens, and
+//     ContinueRetrievePropertiesEx / CancelRetrievePropertiesEx (paging.go).
 //   - -folder-auth: /folder answers 401 without a live session cookie.
 //   - GET /ferry/vms: [{"moref":"vm-54","name":"DC0_H0_VM0"},...] sorted by
 //     name, so tests can pick VMs without a SOAP client of their own.
@@ -184,6 +186,17 @@ func reconfigFront(next http.Handler) http.Handler {
 		r.Body = ioutil.NopCloser(bytes.NewReader(body))
 		if bytes.Contains(body, []byte("<QueryChangedDiskAreas")) {
 			cbt.queryChangedDiskAreas(w, r, body)
+			return
+		}
+		if bytes.Contains(body, []byte("<RetrievePropertiesEx")) && paging.retrieve(next, w, r, body) {
+			return
+		}
+		if bytes.Contains(body, []byte("<ContinueRetrievePropertiesEx")) {
+			paging.resume(w, body, false)
+			return
+		}
+		if bytes.Contains(body, []byte("<CancelRetrievePropertiesEx")) {
+			paging.resume(w, body, true)
 			return
 		}
 		var placeholders []string
@@ -390,6 +403,7 @@ func main() {
 	// line below is printed.
 	model.Service.ServeMux.HandleFunc("/ferry/attach", attachHandler(srv.URL))
 	model.Service.ServeMux.HandleFunc("/ferry/vms", vmsHandler)
+	model.Service.ServeMux.HandleFunc("/ferry/add-nic", addNicHandler(srv.URL))
 	srv.Config.Handler = reconfigFront(srv.Config.Handler)
 
 	u := *srv.URL

@@ -276,9 +276,6 @@ impl UpdateSet {
     }
 }
 
-/// Page size asked of `RetrievePropertiesEx`.
-const PAGE: u32 = 500;
-
 impl Client {
     /// `CreateContainerView` on the view manager: every object of `kinds`
     /// (all types when empty) under `container`.
@@ -318,7 +315,7 @@ impl Client {
         let mut b = Body::new("RetrievePropertiesEx", &pc);
         spec.write(&mut b, "specSet");
         b.open("options", None)
-            .value("maxObjects", PAGE)
+            .value("maxObjects", self.inner.page_size)
             .close("options");
         let mut out = Vec::new();
         let mut resp = self.call(&b).await?;

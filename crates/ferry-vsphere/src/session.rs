@@ -49,6 +49,9 @@ pub struct ClientOptions {
     pub request_timeout: Duration,
     /// Most simultaneous HTTPS connections of this client.
     pub max_connections: usize,
+    /// Objects per `RetrievePropertiesEx` page (`maxObjects`); the rest
+    /// comes with `ContinueRetrievePropertiesEx`.
+    pub page_size: u32,
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -73,13 +76,14 @@ impl std::fmt::Debug for ClientOptions {
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("max_connections", &self.max_connections)
+            .field("page_size", &self.page_size)
             .finish()
     }
 }
 
 impl ClientOptions {
     /// Options with default limits (10 s connect, 5 min per call, 4
-    /// connections).
+    /// connections, pages of 500 objects).
     pub fn new(url: impl Into<String>, username: impl Into<String>, password: Secret) -> Self {
         ClientOptions {
             url: url.into(),
@@ -89,6 +93,7 @@ impl ClientOptions {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(300),
             max_connections: 4,
+            page_size: 500,
         }
     }
 }
@@ -152,6 +157,7 @@ pub(crate) struct Inner {
     /// Serialises re-logins so concurrent calls that all find the session
     /// gone log in once.
     pub relogin: tokio::sync::Mutex<()>,
+    pub page_size: u32,
 }
 
 /// A logged-in vSphere client. Cheap to clone; all clones share the
@@ -209,6 +215,7 @@ impl Client {
                 content,
                 generation: AtomicU64::new(0),
                 relogin: tokio::sync::Mutex::new(()),
+                page_size: opts.page_size.max(1),
             }),
         };
         client.login().await?;

@@ -401,3 +401,106 @@ async fn stop_vm_shuts_the_guest_down_or_powers_off() {
         PowerState::PoweredOff
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retrieval_continues_over_pages() {
+    let Some(sim) = vcsim() else { return };
+    let mut o = options(&sim);
+    o.page_size = 1;
+    let paged = Client::connect(&o).await.unwrap();
+    let whole = Client::connect(&options(&sim)).await.unwrap();
+    let props: &[(&str, &[&str])] = &[("VirtualMachine", &["name"]), ("HostSystem", &["name"])];
+    let mut a: Vec<String> = paged
+        .retrieve_all(props)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| format!("{} {}", o.obj, o.text("name").unwrap()))
+        .collect();
+    let mut b: Vec<String> = whole
+        .retrieve_all(props)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| format!("{} {}", o.obj, o.text("name").unwrap()))
+        .collect();
+    a.sort();
+    b.sort();
+    assert!(a.len() > 4, "{a:?}");
+    assert_eq!(a, b);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reconfig_attaches_an_uploaded_disk() {
+    use ferry_vsphere::DiskAttach;
+    if ferry_testutil::peer("qemu-img").is_none() {
+        return;
+    }
+    let Some(sim) = vcsim() else { return };
+    let dir = ferry_testutil::tempdir();
+    let disk = dir.path().join("extra.vmdk");
+    ferry_testutil::qemu_img(&[
+        "create",
+        "-q",
+        "-f",
+        "vmdk",
+        "-o",
+        "subformat=monolithicFlat",
+        disk.to_str().unwrap(),
+        "2M",
+    ]);
+    sim.upload(&disk, "extra/extra.vmdk");
+    sim.upload(&dir.path().join("extra-flat.vmdk"), "extra/extra-flat.vmdk");
+    let client = Client::connect(&options(&sim)).await.unwrap();
+    let (vm, _) = vms(&client).await.remove(0);
+    let before = client.disks(&vm).await.unwrap();
+    let first = before.first().expect("the simulator's VMs have a disk");
+    let unit = before
+        .iter()
+        .filter(|d| d.controller_key == first.controller_key)
+        .filter_map(|d| d.unit_number)
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let file_name = format!("[{}] extra/extra.vmdk", sim.info.datastore);
+    let t = client
+        .attach_disks(
+            &vm,
+            &[DiskAttach {
+                file_name: file_name.clone(),
+                datastore: None,
+                capacity_bytes: 2 << 20,
+                controller_key: first.controller_key,
+                unit_number: unit,
+                disk_mode: String::new(),
+            }],
+        )
+        .await
+        .unwrap();
+    client.wait_task(&t, |_| {}).await.unwrap();
+    let after = client.disks(&vm).await.unwrap();
+    assert_eq!(after.len(), before.len() + 1);
+    let added = after.iter().find(|d| d.file_name == file_name).unwrap();
+    assert_eq!(added.capacity_bytes, 2 << 20);
+    assert_eq!(added.controller_key, first.controller_key);
+    assert_eq!(added.unit_number, Some(unit));
+
+    // A disk whose file is missing is refused with a named fault.
+    let t = client
+        .attach_disks(
+            &vm,
+            &[DiskAttach {
+                file_name: format!("[{}] extra/missing.vmdk", sim.info.datastore),
+                datastore: None,
+                capacity_bytes: 2 << 20,
+                controller_key: first.controller_key,
+                unit_number: unit + 1,
+                disk_mode: String::new(),
+            }],
+        )
+        .await
+        .unwrap();
+    let e = client.wait_task(&t, |_| {}).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Task, "{e}");
+    assert_eq!(e.fault(), Some("FileNotFound"), "{e}");
+}

@@ -1,6 +1,6 @@
 //! End to end from the govmomi vSphere simulator: real VMDKs (qemu-img
 //! made, with data and holes) are uploaded to a datastore and attached to
-//! two VMs; `ferry migrate` cold-migrates both. The good VM's disks come
+//! two VMs (one given a second NIC); `ferry migrate` cold-migrates both. The good VM's disks come
 //! out `qemu-img compare`-identical, its manifest carries the source's
 //! MACs, CPU topology, memory and firmware, and the source is left powered
 //! off; the VM whose disk file vanished fails with a message naming the
@@ -50,19 +50,24 @@ fn make_disk(dir: &Path, name: &str, size_mib: u64, writes: &[(u64, u64, u8)], o
     ]);
 }
 
+/// A session to the simulator, trusting its certificate.
+async fn connect(vc: &ferry_testutil::Vcsim) -> Client {
+    let mut opts = ClientOptions::new(
+        &vc.info.url,
+        &vc.info.username,
+        Secret::new(vc.info.password.clone()),
+    );
+    opts.tls = TlsOptions {
+        cacert_pem: Some(vc.info.cert_pem.clone()),
+        ..TlsOptions::default()
+    };
+    Client::connect(&opts).await.unwrap()
+}
+
 fn power(vc: &ferry_testutil::Vcsim, moref: &str) -> PowerState {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let mut opts = ClientOptions::new(
-            &vc.info.url,
-            &vc.info.username,
-            Secret::new(vc.info.password.clone()),
-        );
-        opts.tls = TlsOptions {
-            cacert_pem: Some(vc.info.cert_pem.clone()),
-            ..TlsOptions::default()
-        };
-        let c = Client::connect(&opts).await.unwrap();
+        let c = connect(vc).await;
         c.power_state(&MoRef::new("VirtualMachine", moref))
             .await
             .unwrap()
@@ -133,6 +138,8 @@ fn migrate_two_vms_from_the_simulator() {
     vc.attach_disk(&web, "ferry/web-os.vmdk", 64 * MIB);
     vc.attach_disk(&web, "ferry/web-data.vmdk", 32 * MIB);
     vc.attach_disk(&broken, "ferry/broken.vmdk", 8 * MIB);
+    // A second NIC, on another network.
+    vc.add_nic(&web, "VM Network", "00:50:56:aa:bb:01");
     std::fs::remove_file(vc.info.datastore_dir.join("ferry/broken.vmdk")).unwrap();
     assert_eq!(power(&vc, &web), PowerState::PoweredOn);
     assert_eq!(power(&vc, &broken), PowerState::PoweredOn);
@@ -227,8 +234,19 @@ fn migrate_two_vms_from_the_simulator() {
         .iter()
         .map(|i| i["macAddress"].as_str().unwrap())
         .collect();
-    assert!(!macs.is_empty());
+    assert_eq!(macs.len(), 2, "two NICs: {macs:?}");
     assert_eq!(macs, src_macs);
+    assert!(macs.contains(&"00:50:56:aa:bb:01"));
+    // Through the NetworkMap: DC0_DVPG0 -> pod, VM Network -> multus.
+    let nets = vm["spec"]["template"]["spec"]["networks"]
+        .as_array()
+        .unwrap();
+    assert!(nets.iter().any(|n| n["pod"].is_object()), "{nets:?}");
+    assert!(
+        nets.iter()
+            .any(|n| n["multus"]["networkName"] == "vms/storage-net"),
+        "{nets:?}"
+    );
     // The source was running: `auto` runs the target too.
     assert_eq!(vm["spec"]["runStrategy"], "Always");
 
@@ -451,16 +469,7 @@ fn vm_deleted_mid_migration_fails_clearly() {
     );
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let mut opts = ClientOptions::new(
-            &vc.info.url,
-            &vc.info.username,
-            Secret::new(vc.info.password.clone()),
-        );
-        opts.tls = TlsOptions {
-            cacert_pem: Some(vc.info.cert_pem.clone()),
-            ..TlsOptions::default()
-        };
-        let c = Client::connect(&opts).await.unwrap();
+        let c = connect(&vc).await;
         let task = c.destroy(&MoRef::new("VirtualMachine", &vm)).await.unwrap();
         c.wait_task(&task, |_| {}).await.unwrap();
     });
@@ -479,4 +488,98 @@ fn vm_deleted_mid_migration_fails_clearly() {
     // No VirtualMachine was made for it.
     let vm_yaml = work.join("data/local/manifests/vms/dc0-h0-vm0/virtualmachine.yaml");
     assert!(!vm_yaml.exists());
+}
+
+/// `--max-vm-inflight 1` limits VMs per ESXi host, as Forklift does: VMs on
+/// two different hosts copy at the same time.
+#[test]
+fn vms_on_different_hosts_copy_in_parallel() {
+    for tool in ["qemu-img", "qemu-io"] {
+        if peer(tool).is_none() {
+            return;
+        }
+    }
+    let Some(vc) = ferry_testutil::vcsim() else {
+        return;
+    };
+    let work = ferry_testutil::tempdir();
+    let work = work.path();
+    let sample = work.join("sample");
+    let vms = vc.vms();
+    let names = ["DC0_H0_VM0", "DC0_C0_RP0_VM0"];
+    for (i, name) in names.iter().enumerate() {
+        let disk = format!("par{i}");
+        make_disk(
+            &sample,
+            &disk,
+            48,
+            &[(0, 40, 0x10 + i as u8)],
+            "subformat=monolithicSparse",
+        );
+        let moref = vms.iter().find(|(_, n)| n == name).unwrap().0.clone();
+        vc.upload(
+            &sample.join(format!("upload/{disk}.vmdk")),
+            &format!("ferry/{disk}.vmdk"),
+        );
+        vc.attach_disk(&moref, &format!("ferry/{disk}.vmdk"), 48 * MIB);
+    }
+    std::fs::write(work.join("migration.yaml"), manifests_for(&vc, &names)).unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args([
+            "migrate",
+            "-o",
+            "json",
+            "--max-rate",
+            "6M",
+            "--max-vm-inflight",
+            "1",
+            "-f",
+        ])
+        .arg(work.join("migration.yaml"))
+        .arg("--data-dir")
+        .arg(work.join("data"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let child = common::Guard(child);
+    // Both VMs have a big disk being copied at the same moment.
+    let dir = work.join("data/local/volumes/vms");
+    common::wait_for(
+        "both VMs copying at once",
+        std::time::Duration::from_secs(120),
+        || {
+            let partial: Vec<String> = std::fs::read_dir(&dir)
+                .map(|d| {
+                    d.filter_map(|e| e.ok())
+                        .map(|e| e.file_name().to_string_lossy().to_string())
+                        .filter(|n| n.ends_with(".img.journal"))
+                        .collect()
+                })
+                .unwrap_or_default();
+            partial.iter().any(|n| n.contains("dc0-h0-vm0"))
+                && partial.iter().any(|n| n.contains("dc0-c0-rp0-vm0"))
+        },
+    );
+    let mut child = child;
+    let out = std::mem::replace(
+        &mut child.0,
+        std::process::Command::new("true").spawn().unwrap(),
+    )
+    .wait_with_output()
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        summary.iter().all(|r| r["result"] == "Succeeded"),
+        "{stdout}"
+    );
+    for name in ["dc0-h0-vm0", "dc0-c0-rp0-vm0"] {
+        assert_eq!(compare_disks_in(work, name), 1);
+    }
 }

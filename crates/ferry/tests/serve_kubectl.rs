@@ -7,38 +7,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{compare_disks, sample, volumes, wait_for};
+use common::{Guard, compare_disks, condition, kubectl, sample, start_serve, volumes, wait_for};
 use ferry_testutil::peer;
 use serde_json::Value;
-
-/// Kills the child on drop so a failed assertion leaves no server behind.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn kubectl(kubeconfig: &Path, args: &[&str]) -> String {
-    let out = Command::new("kubectl")
-        .env("KUBECONFIG", kubeconfig)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "kubectl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn migration(kubeconfig: &Path) -> Value {
     serde_json::from_str(&kubectl(
@@ -52,15 +27,9 @@ fn migration(kubeconfig: &Path) -> Value {
             "-o",
             "json",
         ],
+        None,
     ))
     .unwrap()
-}
-
-fn condition(obj: &Value, type_: &str) -> bool {
-    obj["status"]["conditions"].as_array().is_some_and(|cs| {
-        cs.iter()
-            .any(|c| c["type"] == type_ && c["status"] == "True")
-    })
 }
 
 #[test]
@@ -70,34 +39,18 @@ fn serve_apply_watch_and_cancel_one_vm() {
     }
     let Some(work) = sample("") else { return };
     let work = work.path();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_ferry"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--inventory-listen",
-            "127.0.0.1:0",
-        ])
-        .args(["--max-rate", "1M", "--max-vm-inflight", "2", "--data-dir"])
-        .arg(work.join("data"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = server.stdout.take().unwrap();
-    let server = Guard(server);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let kubeconfig = line
-        .trim()
-        .strip_prefix("export KUBECONFIG=")
-        .unwrap_or_else(|| panic!("ferry serve printed {line:?}"))
-        .to_owned();
-    let kubeconfig = Path::new(&kubeconfig);
+    let (server, kubeconfig) = start_serve(
+        &[],
+        &work.join("data"),
+        &["--max-rate", "1M", "--max-vm-inflight", "2"],
+        &work.join("serve.log"),
+    );
+    let kubeconfig = kubeconfig.as_path();
 
     kubectl(
         kubeconfig,
         &["apply", "-f", work.join("migration.yaml").to_str().unwrap()],
+        None,
     );
     let watch_log = work.join("watch.log");
     let watch = Guard(
@@ -133,15 +86,16 @@ fn serve_apply_watch_and_cancel_one_vm() {
             "-p",
             r#"{"spec":{"cancel":[{"name":"efi-vm"}]}}"#,
         ],
+        None,
     );
     wait_for("the migration to end", Duration::from_secs(300), || {
         let m = migration(kubeconfig);
         ["Succeeded", "Failed", "Canceled"]
             .iter()
-            .any(|t| condition(&m, t))
+            .any(|t| condition(&m, t).is_some())
     });
     let m = migration(kubeconfig);
-    assert!(condition(&m, "Succeeded"), "{m:#}");
+    assert!(condition(&m, "Succeeded").is_some(), "{m:#}");
     let plan: Value = serde_json::from_str(&kubectl(
         kubeconfig,
         &[
@@ -153,6 +107,7 @@ fn serve_apply_watch_and_cancel_one_vm() {
             "-o",
             "json",
         ],
+        None,
     ))
     .unwrap();
     let vms = plan["status"]["migration"]["vms"].as_array().unwrap();
@@ -165,7 +120,7 @@ fn serve_apply_watch_and_cancel_one_vm() {
             "Succeeded"
         };
         assert!(
-            condition(&serde_json::json!({"status": vm}), want),
+            condition(&serde_json::json!({"status": vm}), want).is_some(),
             "{name}: {vm:#}"
         );
     }
@@ -178,6 +133,7 @@ fn serve_apply_watch_and_cancel_one_vm() {
     let dvs = kubectl(
         kubeconfig,
         &["get", "datavolumes", "-n", "demo-vms", "-o", "name"],
+        None,
     );
     assert!(!dvs.contains("efi-vm"), "{dvs}");
     assert!(
@@ -206,4 +162,152 @@ fn serve_apply_watch_and_cancel_one_vm() {
     // NAME READY RUNNING SUCCEEDED FAILED AGE; empty columns are omitted by
     // split_whitespace, so look for the True of SUCCEEDED in the row.
     assert!(last.contains(&"True"), "{log}");
+}
+
+/// Deleting a running Migration cancels what it has not finished; a new
+/// Migration of the same Plan migrates what is left and leaves finished VMs
+/// alone.
+#[test]
+fn deleting_a_migration_cancels_the_rest_and_a_new_one_finishes() {
+    if peer("kubectl").is_none() {
+        return;
+    }
+    let Some(work) = sample("  vms:\n    - name: efi-vm\n    - name: two-disk-bios\n") else {
+        return;
+    };
+    let work = work.path();
+    let (_server, kubeconfig) = start_serve(
+        &[],
+        &work.join("data"),
+        &["--max-rate", "1M", "--max-vm-inflight", "1"],
+        &work.join("serve.log"),
+    );
+    let kc = kubeconfig.as_path();
+    kubectl(
+        kc,
+        &["apply", "-f", work.join("migration.yaml").to_str().unwrap()],
+        None,
+    );
+    let plan = |kc: &Path| -> Value {
+        serde_json::from_str(&kubectl(
+            kc,
+            &[
+                "get",
+                "plan",
+                "ova-demo",
+                "-n",
+                "openshift-mtv",
+                "-o",
+                "json",
+            ],
+            None,
+        ))
+        .unwrap()
+    };
+    let results = |p: &Value| -> Vec<(String, String)> {
+        p["status"]["migration"]["vms"]
+            .as_array()
+            .map(|vms| {
+                vms.iter()
+                    .map(|vm| {
+                        let r = ["Succeeded", "Failed", "Canceled"]
+                            .into_iter()
+                            .find(|t| condition(&serde_json::json!({"status": vm}), t).is_some())
+                            .unwrap_or("Running");
+                        (vm["name"].as_str().unwrap_or("").to_owned(), r.to_owned())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // One VM done, the other being copied.
+    wait_for(
+        "one VM migrated and another being copied",
+        Duration::from_secs(180),
+        || {
+            results(&plan(kc)).iter().any(|(_, r)| r == "Succeeded")
+                && volumes(work).iter().any(|(_, r)| !*r)
+        },
+    );
+    kubectl(
+        kc,
+        &[
+            "delete",
+            "migration",
+            "ova-demo-1",
+            "-n",
+            "openshift-mtv",
+            "--timeout=120s",
+        ],
+        None,
+    );
+    let after_delete = results(&plan(kc));
+    let done: Vec<String> = after_delete
+        .iter()
+        .filter(|(_, r)| r == "Succeeded")
+        .map(|(n, _)| n.clone())
+        .collect();
+    assert_eq!(done.len(), 1, "{after_delete:?}");
+    assert!(
+        after_delete.iter().any(|(_, r)| r == "Canceled"),
+        "{after_delete:?}"
+    );
+    let finished_volumes: Vec<(String, std::time::SystemTime)> = volumes(work)
+        .into_iter()
+        .filter(|(_, r)| *r)
+        .map(|(n, _)| {
+            let t = std::fs::metadata(work.join("data/local/volumes/demo-vms").join(&n))
+                .unwrap()
+                .modified()
+                .unwrap();
+            (n, t)
+        })
+        .collect();
+    // The cancelled VM left no volume behind.
+    assert!(volumes(work).iter().all(|(_, r)| *r), "{:?}", volumes(work));
+
+    // A new Migration finishes the rest.
+    kubectl(
+        kc,
+        &["apply", "-f", "-"],
+        Some(
+            "apiVersion: forklift.konveyor.io/v1beta1\nkind: Migration\nmetadata:\n  name: ova-demo-2\n  namespace: openshift-mtv\nspec:\n  plan:\n    name: ova-demo\n    namespace: openshift-mtv\n",
+        ),
+    );
+    wait_for(
+        "the second migration to end",
+        Duration::from_secs(180),
+        || {
+            let m: Value = serde_json::from_str(&kubectl(
+                kc,
+                &[
+                    "get",
+                    "migration",
+                    "ova-demo-2",
+                    "-n",
+                    "openshift-mtv",
+                    "-o",
+                    "json",
+                ],
+                None,
+            ))
+            .unwrap();
+            ["Succeeded", "Failed", "Canceled"]
+                .iter()
+                .any(|t| condition(&m, t).is_some())
+        },
+    );
+    let end = results(&plan(kc));
+    assert!(end.iter().all(|(_, r)| r == "Succeeded"), "{end:?}");
+    for (n, t) in finished_volumes {
+        let now = std::fs::metadata(work.join("data/local/volumes/demo-vms").join(&n))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_eq!(now, t, "{n} was written again by the second migration");
+    }
+    assert_eq!(
+        compare_disks(work, "efi-vm") + compare_disks(work, "two-disk-bios"),
+        3
+    );
 }

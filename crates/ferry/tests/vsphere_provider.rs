@@ -6,49 +6,13 @@
 //! password appears in no status and no log line.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::Duration;
 
+use common::{condition, kubectl, start_serve};
 use ferry_testutil::peer;
 use serde_json::Value;
-
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn kubectl(kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> String {
-    let mut child = Command::new("kubectl")
-        .env("KUBECONFIG", kubeconfig)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(text) = stdin {
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "kubectl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn provider(name: &str, url: &str, secret: Option<&str>) -> String {
     let secret = secret.map_or(String::new(), |s| {
@@ -77,13 +41,6 @@ fn secret(name: &str, pairs: &[(&str, &str)]) -> String {
     s
 }
 
-fn condition<'a>(p: &'a Value, t: &str) -> Option<&'a Value> {
-    p["status"]["conditions"]
-        .as_array()?
-        .iter()
-        .find(|c| c["type"] == t && c["status"] == "True")
-}
-
 #[test]
 fn provider_conditions_for_good_and_bad_connections() {
     if peer("kubectl").is_none() {
@@ -94,32 +51,9 @@ fn provider_conditions_for_good_and_bad_connections() {
     };
     let work = ferry_testutil::tempdir();
     let log = work.path().join("serve.log");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_ferry"))
-        .args([
-            "--log",
-            "debug",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--inventory-listen",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
-        .arg(work.path().join("data"))
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let stdout = server.stdout.take().unwrap();
-    let _server = Guard(server);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let kubeconfig = line
-        .trim()
-        .strip_prefix("export KUBECONFIG=")
-        .unwrap()
-        .to_owned();
-    let kc = Path::new(&kubeconfig);
+    let (_server, kubeconfig) =
+        start_serve(&["--log", "debug"], &work.path().join("data"), &[], &log);
+    let kc = kubeconfig.as_path();
 
     let info = &vc.info;
     let wrong_thumb = "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33";

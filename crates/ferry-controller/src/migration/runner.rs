@@ -1,8 +1,9 @@
 //! One Migration's run: initialises `Plan.status.migration`, schedules VMs
-//! within `controller_max_vm_inflight`, follows `spec.cancel[]`, writes
+//! within `controller_max_vm_inflight` (per ESXi host for vSphere), follows `spec.cancel[]`, writes
 //! progress about once a second, and sets the final conditions. A run that
 //! is started again for the same Migration (after ferry restarted) resumes:
 //! finished VMs are skipped and disk copies continue from their journals.
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -201,10 +202,11 @@ async fn run_inner(
     );
     write_migration(&mig_api, &mig_name, &mig_status, &shared).await?;
 
-    // One task per VM that is not finished, at most max_vm_inflight at once.
-    let limit = Arc::new(tokio::sync::Semaphore::new(
-        ctx.settings.max_vm_inflight.max(1),
-    ));
+    // One task per VM that is not finished, at most max_vm_inflight at once
+    // per scheduling group: per ESXi host for vSphere (as Forklift), one
+    // group for the other sources.
+    let groups = schedule_groups(ctx, &plan, &shared.snapshot()).await;
+    let mut limits: HashMap<String, Arc<tokio::sync::Semaphore>> = HashMap::new();
     let count = shared.snapshot().len();
     let cancels: Vec<Arc<AtomicBool>> = (0..count)
         .map(|_| Arc::new(AtomicBool::new(false)))
@@ -225,13 +227,17 @@ async fn run_inner(
         if done {
             continue;
         }
-        let (ctx, shared, inputs, cancel, limit) = (
-            ctx.clone(),
-            shared.clone(),
-            inputs.clone(),
-            cancel.clone(),
-            limit.clone(),
-        );
+        let group = groups.get(i).cloned().unwrap_or_default();
+        let limit = limits
+            .entry(group)
+            .or_insert_with(|| {
+                Arc::new(tokio::sync::Semaphore::new(
+                    ctx.settings.max_vm_inflight.max(1),
+                ))
+            })
+            .clone();
+        let (ctx, shared, inputs, cancel) =
+            (ctx.clone(), shared.clone(), inputs.clone(), cancel.clone());
         tasks.push(tokio::spawn(async move {
             let Ok(_permit) = limit.acquire_owned().await else {
                 return;
@@ -320,6 +326,34 @@ async fn follow_cancel(
             flag.store(true, Ordering::SeqCst);
         }
     }
+}
+
+/// The scheduling group of each VM: its ESXi host id for a vSphere source
+/// (Forklift limits VMs in flight per host), else one group for all.
+async fn schedule_groups(ctx: &Context, plan: &Plan, vms: &[VmStatus]) -> Vec<String> {
+    let ns = plan.namespace().unwrap_or_default();
+    let src = crate::lookup::provider(ctx, &ns, &plan.spec.provider.source).await;
+    let vsphere = src
+        .as_ref()
+        .is_some_and(|p| p.spec.type_ == ferry_core::api::ProviderType::VSphere);
+    let uid = src.as_ref().map(crate::lookup::uid).unwrap_or_default();
+    vms.iter()
+        .map(|s| {
+            if !vsphere {
+                return String::new();
+            }
+            crate::lookup::find(ctx, &uid, "vms", &s.vm.as_ref())
+                .ok()
+                .flatten()
+                .and_then(|f| {
+                    let h = f.resource.object.get("host")?;
+                    h.as_str()
+                        .or_else(|| h.get("id").and_then(|v| v.as_str()))
+                        .map(str::to_owned)
+                })
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 enum PlanExec<'a> {

@@ -143,3 +143,79 @@ pub fn wait_for(what: &str, limit: std::time::Duration, mut cond: impl FnMut() -
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+/// Kills the child on drop so a failed assertion leaves nothing running.
+pub struct Guard(pub std::process::Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Start `ferry [pre...] serve` on free loopback ports with `data_dir` and
+/// `extra` arguments, its stderr to `log`; returns the guard and the
+/// kubeconfig it printed.
+pub fn start_serve(pre: &[&str], data_dir: &Path, extra: &[&str], log: &Path) -> (Guard, PathBuf) {
+    use std::io::{BufRead, BufReader};
+    let mut server = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(pre)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--inventory-listen",
+            "127.0.0.1:0",
+        ])
+        .args(extra)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    let stdout = server.stdout.take().unwrap();
+    let guard = Guard(server);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let kubeconfig = line
+        .trim()
+        .strip_prefix("export KUBECONFIG=")
+        .unwrap_or_else(|| panic!("ferry serve printed {line:?}"))
+        .to_owned();
+    (guard, PathBuf::from(kubeconfig))
+}
+
+/// Run kubectl against `kubeconfig` (with `stdin` piped in); its stdout.
+pub fn kubectl(kubeconfig: &Path, args: &[&str], stdin: Option<&str>) -> String {
+    use std::io::Write;
+    let mut child = Command::new("kubectl")
+        .env("KUBECONFIG", kubeconfig)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        let mut input = input;
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The condition of type `t` with status True in `obj.status.conditions`.
+pub fn condition<'a>(obj: &'a Value, t: &str) -> Option<&'a Value> {
+    obj["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == t && c["status"] == "True")
+}
