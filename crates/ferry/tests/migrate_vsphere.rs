@@ -167,6 +167,9 @@ fn migrate_two_vms_from_the_simulator() {
         "Succeeded",
         "{stdout}\n{stderr}"
     );
+    // Every disk's task ends at its full size in MB: the simulator's own
+    // 1 MB disk, 64 and 32.
+    assert_eq!(row("DC0_H0_VM0")["copied_mb"], 97, "{stdout}");
     let failed = row("DC0_H0_VM1");
     assert_eq!(failed["result"], "Failed", "{stdout}");
     assert!(
