@@ -20,7 +20,8 @@ done
 
 echo "building the bench binary (release, ferry-vsphere example only)..." >&2
 (cd "$root" && cargo build --release -q -p ferry-vsphere --example datastore_copy)
-copy="$root/target/release/examples/datastore_copy"
+copy="${CARGO_TARGET_DIR:-$root/target}/release/examples/datastore_copy"
+[ -x "$copy" ] || { echo "bench: $copy was not built" >&2; exit 1; }
 
 # The simulator runs until its stdin closes.
 rm -f "$work/vcsim.in"

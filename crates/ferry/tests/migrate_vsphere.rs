@@ -74,6 +74,31 @@ fn power(vc: &ferry_testutil::Vcsim, moref: &str) -> PowerState {
     })
 }
 
+/// The simulator and a work directory, or `None` (the test skips) when a
+/// peer is missing.
+fn setup() -> Option<(ferry_testutil::Vcsim, tempfile::TempDir)> {
+    for tool in ["qemu-img", "qemu-io"] {
+        peer(tool)?;
+    }
+    let vc = ferry_testutil::vcsim()?;
+    Some((vc, ferry_testutil::tempdir()))
+}
+
+/// Start `ferry migrate -o json EXTRA -f migration.yaml` in the background.
+fn spawn_migrate(work: &Path, extra: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(["migrate", "-o", "json"])
+        .args(extra)
+        .arg("-f")
+        .arg(work.join("migration.yaml"))
+        .arg("--data-dir")
+        .arg(work.join("data"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 fn indent(text: &str, by: usize) -> String {
     let pad = " ".repeat(by);
     text.lines().map(|l| format!("{pad}{l}\n")).collect()
@@ -81,16 +106,8 @@ fn indent(text: &str, by: usize) -> String {
 
 #[test]
 fn migrate_two_vms_from_the_simulator() {
-    for tool in ["qemu-img", "qemu-io"] {
-        if peer(tool).is_none() {
-            return;
-        }
-    }
-    let Some(vc) = ferry_testutil::vcsim() else {
-        return;
-    };
-    let work = ferry_testutil::tempdir();
-    let work = work.path();
+    let Some((vc, dir)) = setup() else { return };
+    let work = dir.path();
     let sample = work.join("sample");
 
     // web: a sparse disk and a flat (descriptor + extent) disk.
@@ -167,6 +184,9 @@ fn migrate_two_vms_from_the_simulator() {
         "Succeeded",
         "{stdout}\n{stderr}"
     );
+    // Every disk's task ends at its full size in MB: the simulator's own
+    // 1 MB disk, 64 and 32.
+    assert_eq!(row("DC0_H0_VM0")["copied_mb"], 97, "{stdout}");
     let failed = row("DC0_H0_VM1");
     assert_eq!(failed["result"], "Failed", "{stdout}");
     assert!(
@@ -412,16 +432,8 @@ spec:
 /// the disk; nothing hangs.
 #[test]
 fn vm_deleted_mid_migration_fails_clearly() {
-    for tool in ["qemu-img", "qemu-io"] {
-        if peer(tool).is_none() {
-            return;
-        }
-    }
-    let Some(vc) = ferry_testutil::vcsim() else {
-        return;
-    };
-    let work = ferry_testutil::tempdir();
-    let work = work.path();
+    let Some((vc, dir)) = setup() else { return };
+    let work = dir.path();
     let sample = work.join("sample");
     make_disk(
         &sample,
@@ -444,15 +456,7 @@ fn vm_deleted_mid_migration_fails_clearly() {
         manifests_for(&vc, &["DC0_H0_VM0"]),
     )
     .unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
-        .args(["migrate", "-o", "json", "--max-rate", "4M", "-f"])
-        .arg(work.join("migration.yaml"))
-        .arg("--data-dir")
-        .arg(work.join("data"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_migrate(work, &["--max-rate", "4M"]);
     // Wait until the big disk's volume has data, then delete the VM.
     let dir = work.join("data/local/volumes/vms");
     common::wait_for(
@@ -494,16 +498,8 @@ fn vm_deleted_mid_migration_fails_clearly() {
 /// two different hosts copy at the same time.
 #[test]
 fn vms_on_different_hosts_copy_in_parallel() {
-    for tool in ["qemu-img", "qemu-io"] {
-        if peer(tool).is_none() {
-            return;
-        }
-    }
-    let Some(vc) = ferry_testutil::vcsim() else {
-        return;
-    };
-    let work = ferry_testutil::tempdir();
-    let work = work.path();
+    let Some((vc, dir)) = setup() else { return };
+    let work = dir.path();
     let sample = work.join("sample");
     let vms = vc.vms();
     let names = ["DC0_H0_VM0", "DC0_C0_RP0_VM0"];
@@ -524,24 +520,7 @@ fn vms_on_different_hosts_copy_in_parallel() {
         vc.attach_disk(&moref, &format!("ferry/{disk}.vmdk"), 48 * MIB);
     }
     std::fs::write(work.join("migration.yaml"), manifests_for(&vc, &names)).unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
-        .args([
-            "migrate",
-            "-o",
-            "json",
-            "--max-rate",
-            "6M",
-            "--max-vm-inflight",
-            "1",
-            "-f",
-        ])
-        .arg(work.join("migration.yaml"))
-        .arg("--data-dir")
-        .arg(work.join("data"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_migrate(work, &["--max-rate", "6M", "--max-vm-inflight", "1"]);
     let child = common::Guard(child);
     // Both VMs have a big disk being copied at the same moment.
     let dir = work.join("data/local/volumes/vms");

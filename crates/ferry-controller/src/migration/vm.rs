@@ -620,6 +620,10 @@ fn report(
         };
         for (pvc, p, capacity) in progresses {
             if let Some(task) = st.task_mut(pvc) {
+                // A finished task keeps its final numbers.
+                if task.completed.is_some() && finished != Some(pvc) {
+                    continue;
+                }
                 let done = if finished == Some(pvc) {
                     *capacity
                 } else {
