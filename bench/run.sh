@@ -7,7 +7,9 @@
 # Env:   SIZE (virtual bytes, default 4 GiB), DATA (data bytes, default 1 GiB),
 #        FERRY (binary, default target/release/ferry; built if missing),
 #        REPEAT (runs per tool and case, best time kept; default 1),
-#        XFS=0 to skip the reflink case (it needs root and a loop device).
+#        XFS=0 to skip the reflink case (it needs root and a loop device),
+#        CASES (extended regex; only cases whose name matches run),
+#        MODES ("durable unsynced" by default; either one alone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -17,6 +19,8 @@ DATA=${DATA:-$((1 << 30))}
 REPEAT=${REPEAT:-1}
 FERRY=${FERRY:-$ROOT/target/release/ferry}
 XFS=${XFS:-1}
+CASES=${CASES:-.}
+MODES=${MODES:-durable unsynced}
 mkdir -p "$WORK"
 
 for tool in qemu-img /usr/bin/time python3; do
@@ -96,6 +100,7 @@ FERRY_EXTRA=""
 printf '%-28s %7s %7s %6s %7s %7s %12s %12s %9s %9s %s\n' case qemu_s ferry_s ratio q_cpu f_cpu qemu_alloc ferry_alloc qemu_rss ferry_rss check
 bench_case() { # name src out_fmt dir
   local name=$1 src=$2 ofmt=$3 dir=$4 q f ok=ok
+  [[ $name =~ $CASES ]] || return 0
   local files=("$src"); [ -f "${src%.vmdk}-flat.vmdk" ] && files+=("${src%.vmdk}-flat.vmdk")
   warm "${files[@]}"
   OUT=$dir/out-qemu.$ofmt
@@ -134,8 +139,12 @@ run_cases() {
 
 # Durable: both tools sync the target before exiting (qemu-img -t writeback
 # flushes at close; ferry fdatasyncs before renaming DST.part).
-echo "== durable: qemu-img -t writeback vs ferry (default)"
-QEMU_EXTRA="-t writeback" FERRY_EXTRA="" run_cases
+if [[ " $MODES " == *" durable "* ]]; then
+  echo "== durable: qemu-img -t writeback vs ferry (default)"
+  QEMU_EXTRA="-t writeback" FERRY_EXTRA="" run_cases
+fi
 # Unsynced: qemu-img's default cache=unsafe vs ferry --no-sync.
-echo "== unsynced: qemu-img (default cache=unsafe) vs ferry --no-sync"
-QEMU_EXTRA="" FERRY_EXTRA="--no-sync" run_cases
+if [[ " $MODES " == *" unsynced "* ]]; then
+  echo "== unsynced: qemu-img (default cache=unsafe) vs ferry --no-sync"
+  QEMU_EXTRA="" FERRY_EXTRA="--no-sync" run_cases
+fi

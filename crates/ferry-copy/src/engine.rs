@@ -3,6 +3,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use ferry_image::storage::DIRECT_ALIGN;
 use ferry_image::{Image, Storage};
 
 use crate::checksum::{BLOCK, Sum, checksum_image};
@@ -385,12 +386,18 @@ impl<'a> Engine<'a> {
     }
 
     fn worker(&self) {
-        let mut buf = vec![0u8; self.chunk as usize];
+        // Aligned so that file targets can write it with O_DIRECT.
+        let mut backing = vec![0u8; self.chunk as usize + DIRECT_ALIGN];
+        let at = backing
+            .as_ptr()
+            .align_offset(DIRECT_ALIGN)
+            .min(DIRECT_ALIGN);
+        let buf = &mut backing[at..at + self.chunk as usize];
         let mut prep: Vec<Vec<u8>> = Vec::new();
         let mut local = Sum::default();
         let want_sum = self.opts.checksum || self.journal.is_some();
         while !self.stop.load(Ordering::Relaxed) {
-            let (item, filled) = match self.next(&mut buf) {
+            let (item, filled) = match self.next(buf) {
                 Ok(Some(x)) => x,
                 Ok(None) => break,
                 Err(e) => {
@@ -401,7 +408,7 @@ impl<'a> Engine<'a> {
             let mut item_sum = Sum::default();
             if let Err(e) = self.process(
                 &item,
-                &mut buf,
+                buf,
                 &mut prep,
                 filled,
                 want_sum.then_some(&mut item_sum),

@@ -72,4 +72,4 @@ pub trait Storage: Send + Sync {
 }
 
 mod file;
-pub use file::FileStorage;
+pub use file::{DIRECT_ALIGN, FileStorage};

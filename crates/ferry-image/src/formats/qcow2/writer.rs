@@ -396,6 +396,52 @@ impl Qcow2Writer {
         }
     }
 
+    /// An uncompressed write: map (or allocate) every cluster it touches
+    /// under one lock, then write each run of host-contiguous pieces with
+    /// one call. Fresh clusters of one call are allocated back to back, so
+    /// a whole chunk usually lands with a single large write.
+    fn write_plain(&self, buf: &[u8], offset: u64) -> Result<()> {
+        let cs = self.cs();
+        // (host offset, start in buf, length): merged when contiguous.
+        let mut runs: Vec<(u64, usize, usize)> = Vec::new();
+        // Pieces over compressed clusters need a read-modify-write.
+        let mut rmw: Vec<(u64, usize, usize, usize)> = Vec::new();
+        {
+            let mut meta = self.lock()?;
+            let mut done = 0usize;
+            self.for_each_piece(offset, buf.len() as u64, |base, off, n| {
+                let gc = base / cs;
+                let host = match self.classify(self.entry(&meta, gc)) {
+                    Slot::Normal(h) => Some(h + off as u64),
+                    Slot::Unallocated => {
+                        let new = Self::alloc(&mut meta, 1) * cs;
+                        self.set_entry(&mut meta, gc, new | OFLAG_COPIED)?;
+                        Some(new + off as u64)
+                    }
+                    Slot::Compressed(..) => None,
+                };
+                match host {
+                    Some(h) => match runs.last_mut() {
+                        Some((rh, rs, rl)) if *rh + *rl as u64 == h && *rs + *rl == done => {
+                            *rl += n;
+                        }
+                        _ => runs.push((h, done, n)),
+                    },
+                    None => rmw.push((base, off, done, n)),
+                }
+                done += n;
+                Ok(())
+            })?;
+        }
+        for (host, start, len) in runs {
+            self.target.write_at(&buf[start..start + len], host)?;
+        }
+        for (base, off, start, n) in rmw {
+            self.place(base / cs, base, off, &buf[start..start + n], None)?;
+        }
+        Ok(())
+    }
+
     fn check_range(&self, what: &str, offset: u64, len: u64) -> Result<()> {
         if offset.checked_add(len).is_none_or(|e| e > self.size) {
             return Err(Error::new(
@@ -533,6 +579,9 @@ impl Storage for Qcow2Writer {
 
     fn write_at(&self, buf: &[u8], offset: u64) -> Result<()> {
         self.check_range("write", offset, buf.len() as u64)?;
+        if !self.compress {
+            return self.write_plain(buf, offset);
+        }
         let mut done = 0usize;
         self.for_each_piece(offset, buf.len() as u64, |base, off, n| {
             let part = &buf[done..done + n];
