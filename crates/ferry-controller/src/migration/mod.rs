@@ -9,6 +9,7 @@ pub mod power;
 mod runner;
 pub mod source;
 pub mod throttle;
+mod transfer;
 mod vm;
 
 use std::sync::Arc;
