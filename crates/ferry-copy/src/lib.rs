@@ -4,8 +4,10 @@
 //! and all-zero blocks found inside data are skipped the same way.
 //!
 //! Work is cut into chunks on a fixed grid and spread over N worker
-//! threads, each owning one buffer, so memory is `workers × chunk` whatever
-//! the image size. Writes land out of order unless the target needs guest
+//! threads, each owning one buffer (two with write-behind: plain targets in
+//! any order get one writer thread per worker, which writes a chunk while
+//! the worker fills the next), so memory is bounded by a fixed budget
+//! whatever the image size. Writes land out of order unless the target needs guest
 //! order ([`Order::Sequential`], e.g. a streamOptimized VMDK writer); reads
 //! can be serialised the same way for stream sources (gz/xz/zstd).
 //!
