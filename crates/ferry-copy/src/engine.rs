@@ -3,7 +3,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use ferry_image::storage::DIRECT_ALIGN;
 use ferry_image::{Image, Storage};
 
 use crate::checksum::{BLOCK, Sum, checksum_image};
@@ -13,6 +12,8 @@ use crate::journal::{self, JournalState, ResumeOptions};
 use crate::plan::{ChunkSet, Item, Planner};
 use crate::zero::for_each_run;
 use crate::{CopyOptions, CopyReport, Order, OrderedTarget, Progress, Tier, effective_workers};
+
+mod behind;
 
 const DEFAULT_CHUNK: u64 = 2 << 20;
 const MAX_CHUNK: u64 = 16 << 20;
@@ -276,7 +277,20 @@ impl<'a> Engine<'a> {
         flat: Option<FlatPair<'a>>,
     ) -> Result<Self> {
         let size = source.virtual_size();
-        let (chunk, workers) = resolve_budget(opts.chunk_size, source.granularity(), workers);
+        // With write-behind (plain targets in any order) every worker holds
+        // two buffers, which the budget must cover.
+        let behind =
+            matches!(target, Dest::Plain(_)) && opts.write_order == Order::Any && flat.is_none();
+        let (chunk, workers) = if behind {
+            let (chunk, slots) = resolve_budget(
+                opts.chunk_size,
+                source.granularity(),
+                workers.saturating_mul(behind::BUFFERS),
+            );
+            (chunk, (slots / behind::BUFFERS).max(1))
+        } else {
+            resolve_budget(opts.chunk_size, source.granularity(), workers)
+        };
         let zero_block = if opts.zero_block == 0 {
             4096
         } else {
@@ -385,14 +399,42 @@ impl<'a> Engine<'a> {
         })
     }
 
+    /// Whether workers hand their writes to a writer thread each.
+    fn write_behind(&self) -> Option<&'a dyn Storage> {
+        match self.target {
+            Dest::Plain(t) if self.opts.write_order == Order::Any && self.flat.is_none() => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Count one finished item for the `fail_after_items` test hook; true
+    /// when the copy must stop now.
+    fn count_done(&self) -> bool {
+        let Some(n) = self.opts.fail_after_items else {
+            return false;
+        };
+        if self.items_done.fetch_add(1, Ordering::SeqCst) + 1 >= n {
+            record_failure(
+                &self.failed,
+                &self.stop,
+                Error::new(
+                    ErrorKind::Interrupted,
+                    format!("the copy was stopped after {n} items (test hook)"),
+                ),
+            );
+            return true;
+        }
+        false
+    }
+
     fn worker(&self) {
+        if let Some(t) = self.write_behind() {
+            self.worker_behind(t);
+            return;
+        }
         // Aligned so that file targets can write it with O_DIRECT.
-        let mut backing = vec![0u8; self.chunk as usize + DIRECT_ALIGN];
-        let at = backing
-            .as_ptr()
-            .align_offset(DIRECT_ALIGN)
-            .min(DIRECT_ALIGN);
-        let buf = &mut backing[at..at + self.chunk as usize];
+        let mut backing = behind::AlignedBuf::new(self.chunk as usize);
+        let buf = backing.get_mut();
         let mut prep: Vec<Vec<u8>> = Vec::new();
         let mut local = Sum::default();
         let want_sum = self.opts.checksum || self.journal.is_some();
@@ -417,17 +459,7 @@ impl<'a> Engine<'a> {
                 break;
             }
             self.complete(&item, item_sum, &mut local);
-            if let Some(n) = self.opts.fail_after_items
-                && self.items_done.fetch_add(1, Ordering::SeqCst) + 1 >= n
-            {
-                record_failure(
-                    &self.failed,
-                    &self.stop,
-                    Error::new(
-                        ErrorKind::Interrupted,
-                        format!("the copy was stopped after {n} items (test hook)"),
-                    ),
-                );
+            if self.count_done() {
                 break;
             }
         }

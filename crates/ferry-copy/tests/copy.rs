@@ -255,3 +255,52 @@ fn target_not_known_zero_gets_its_old_bytes_zeroed() {
     copy(&RawImage::open(&src).unwrap(), &target, &opts).unwrap();
     assert_eq!(read_all(&src), read_all(&dst));
 }
+
+/// A storage whose writes at or past `fail_at` fail.
+struct FailingTarget {
+    inner: FileStorage,
+    fail_at: u64,
+}
+
+impl Storage for FailingTarget {
+    fn size(&self) -> u64 {
+        self.inner.size()
+    }
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> ferry_image::Result<()> {
+        self.inner.read_at(buf, offset)
+    }
+    fn write_at(&self, buf: &[u8], offset: u64) -> ferry_image::Result<()> {
+        if offset + buf.len() as u64 > self.fail_at {
+            return Err(ferry_image::Error::io(
+                "injected write failure",
+                std::io::Error::other("disk full"),
+            ));
+        }
+        self.inner.write_at(buf, offset)
+    }
+}
+
+#[test]
+fn a_failing_write_fails_the_copy_and_is_not_counted_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let (src, dst) = (dir.path().join("s.raw"), dir.path().join("d.raw"));
+    let size = make_source(&src);
+    let image = RawImage::open(&src).unwrap();
+    for workers in [1, 3] {
+        let target = FailingTarget {
+            inner: FileStorage::create(&dst, size).unwrap(),
+            fail_at: 21 * M,
+        };
+        let progress = Arc::new(Progress::default());
+        let opts = CopyOptions {
+            workers,
+            chunk_size: 256 << 10,
+            progress: Some(progress.clone()),
+            ..no_zero_copy()
+        };
+        let err = copy(&image, &target, &opts).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Write, "{err}");
+        // The chunk holding the data at 20 MiB + 100 never counted as done.
+        assert!(progress.done() < size, "{} of {size}", progress.done());
+    }
+}

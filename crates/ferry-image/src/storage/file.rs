@@ -73,12 +73,17 @@ impl FileStorage {
             .truncate(true)
             .open(path)
             .map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
-        file.set_len(size).map_err(|e| {
-            Error::io(
-                format!("cannot set the size of {} to {size} bytes", path.display()),
-                e,
-            )
-        })?;
+        // O_TRUNC left it empty. A truncate to 0 on top would make ext4 treat
+        // the file as "replaced by truncate" and write it all back at close
+        // (auto_da_alloc), which costs an unsynced copy its head start.
+        if size != 0 {
+            file.set_len(size).map_err(|e| {
+                Error::io(
+                    format!("cannot set the size of {} to {size} bytes", path.display()),
+                    e,
+                )
+            })?;
+        }
         Self::from_file(file, path, true)
     }
 
