@@ -19,13 +19,14 @@ fn killed_migration_resumes_without_recopying() {
         return;
     };
     let work = work.path();
-    // Slow the copy down (1 MiB/s for all disks) so that it can be killed
-    // half-way: two-disk-bios has 4 MiB and 2 MiB of data on its disks.
+    // Slow the copy down (512 KiB/s for all disks) so that it can be killed
+    // half-way, with seconds to spare even on a loaded machine:
+    // two-disk-bios has 4 MiB and 2 MiB of data on its disks.
     let mut child = Command::new(env!("CARGO_BIN_EXE_ferry"))
         .args([
             "migrate",
             "--max-rate",
-            "1M",
+            "512K",
             "--max-vm-inflight",
             "1",
             "-f",
@@ -40,7 +41,7 @@ fn killed_migration_resumes_without_recopying() {
     let dir = work.join("data/local/volumes/demo-vms");
     // Wait for one finished disk and one whose journal names copied chunks.
     wait_for(
-        "one disk ready and another part-copied",
+        "one disk ready and another with copied data",
         Duration::from_secs(180),
         || {
             let vols = volumes(work);
@@ -49,13 +50,30 @@ fn killed_migration_resumes_without_recopying() {
                 !r && std::fs::read_to_string(dir.join(format!("{name}.journal")))
                     .ok()
                     .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-                    .is_some_and(|j| j["done"].as_array().is_some_and(|d| !d.is_empty()))
+                    // A data chunk is done when the partial checksum over
+                    // the copied data is no longer zero (zero chunks alone
+                    // are not counted as resumed bytes).
+                    .is_some_and(|j| {
+                        j["checksum"]
+                            .as_str()
+                            .is_some_and(|c| c.chars().any(|ch| ch != '0'))
+                    })
             });
             ready && partial
         },
     );
     child.kill().unwrap();
     child.wait().unwrap();
+    // The kill landed mid-copy: a volume is still partial, with a journal.
+    let partial = volumes(work)
+        .into_iter()
+        .filter(|(name, ready)| !ready && dir.join(format!("{name}.journal")).exists())
+        .count();
+    assert!(
+        partial > 0,
+        "the copy finished before the kill: {:?}",
+        volumes(work)
+    );
 
     // What the killed run had finished: the ready volumes, with their inode
     // change times (rewriting a file changes them).
