@@ -15,6 +15,30 @@ use common::{Guard, compare_disks, condition, kubectl, sample, start_serve, volu
 use ferry_testutil::peer;
 use serde_json::Value;
 
+/// The sample OVAs (plan VMs `plan_vms`, all when empty), `ferry serve`
+/// with copies slowed to 1 MiB/s and `inflight` VMs at once, and the
+/// sample's manifests applied with kubectl. `None` when a peer is missing.
+fn serve_sample(
+    plan_vms: &str,
+    inflight: &str,
+) -> Option<(tempfile::TempDir, Guard, std::path::PathBuf)> {
+    peer("kubectl")?;
+    let dir = sample(plan_vms)?;
+    let work = dir.path();
+    let (server, kubeconfig) = start_serve(
+        &[],
+        &work.join("data"),
+        &["--max-rate", "1M", "--max-vm-inflight", inflight],
+        &work.join("serve.log"),
+    );
+    kubectl(
+        &kubeconfig,
+        &["apply", "-f", work.join("migration.yaml").to_str().unwrap()],
+        None,
+    );
+    Some((dir, server, kubeconfig))
+}
+
 fn migration(kubeconfig: &Path) -> Value {
     serde_json::from_str(&kubectl(
         kubeconfig,
@@ -34,24 +58,11 @@ fn migration(kubeconfig: &Path) -> Value {
 
 #[test]
 fn serve_apply_watch_and_cancel_one_vm() {
-    if peer("kubectl").is_none() {
+    let Some((dir, server, kubeconfig)) = serve_sample("", "2") else {
         return;
-    }
-    let Some(work) = sample("") else { return };
-    let work = work.path();
-    let (server, kubeconfig) = start_serve(
-        &[],
-        &work.join("data"),
-        &["--max-rate", "1M", "--max-vm-inflight", "2"],
-        &work.join("serve.log"),
-    );
+    };
+    let work = dir.path();
     let kubeconfig = kubeconfig.as_path();
-
-    kubectl(
-        kubeconfig,
-        &["apply", "-f", work.join("migration.yaml").to_str().unwrap()],
-        None,
-    );
     let watch_log = work.join("watch.log");
     let watch = Guard(
         Command::new("kubectl")
@@ -169,25 +180,14 @@ fn serve_apply_watch_and_cancel_one_vm() {
 /// alone.
 #[test]
 fn deleting_a_migration_cancels_the_rest_and_a_new_one_finishes() {
-    if peer("kubectl").is_none() {
-        return;
-    }
-    let Some(work) = sample("  vms:\n    - name: efi-vm\n    - name: two-disk-bios\n") else {
+    let Some((dir, _server, kubeconfig)) = serve_sample(
+        "  vms:\n    - name: efi-vm\n    - name: two-disk-bios\n",
+        "1",
+    ) else {
         return;
     };
-    let work = work.path();
-    let (_server, kubeconfig) = start_serve(
-        &[],
-        &work.join("data"),
-        &["--max-rate", "1M", "--max-vm-inflight", "1"],
-        &work.join("serve.log"),
-    );
+    let work = dir.path();
     let kc = kubeconfig.as_path();
-    kubectl(
-        kc,
-        &["apply", "-f", work.join("migration.yaml").to_str().unwrap()],
-        None,
-    );
     let plan = |kc: &Path| -> Value {
         serde_json::from_str(&kubectl(
             kc,
