@@ -4,6 +4,8 @@
 //! every seed, so CI exercises the parsers without a fuzzing toolchain.
 #![allow(clippy::unwrap_used)]
 
+mod corpus_support;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -12,51 +14,13 @@ use ferry_image::wrap::BytesStorage;
 use ferry_image::{Gate, Image, OpenOptions};
 
 fn seeds(kind: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/corpus")
-        .join(kind);
-    let mut v: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .map(|p| {
-            let b = std::fs::read(&p).unwrap();
-            (p, b)
-        })
-        .collect();
-    v.sort();
-    assert!(
-        v.len() >= 2,
-        "corpus {} has only {} seeds",
-        dir.display(),
-        v.len()
-    );
-    v
+    corpus_support::seeds(kind, 2)
 }
 
-/// Deterministic mutations of `seed`: bit flips, byte stores, runs of
-/// 0xff and truncations, mostly in the first 64 KiB where headers live.
+/// Deterministic mutations of `seed`, mostly where the headers live.
 fn mutations(seed: &[u8], count: usize) -> impl Iterator<Item = Vec<u8>> + '_ {
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d ^ seed.len() as u64;
-    (0..count).map(move |i| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let mut m = seed.to_vec();
-        if m.is_empty() {
-            return m;
-        }
-        let span = m.len().min(if i % 3 == 0 { usize::MAX } else { 65536 });
-        let at = (x as usize) % span;
-        match i % 4 {
-            0 => m[at] ^= 1 << (x >> 61),
-            1 => m[at] = (x >> 32) as u8,
-            2 => {
-                let end = (at + 8).min(m.len());
-                m[at..end].fill(0xff);
-            }
-            _ => m.truncate(at),
-        }
-        m
+    corpus_support::mutations(seed, count, 0x2545_f491_4f6c_dd1d, |i| {
+        if i % 3 == 0 { usize::MAX } else { 65536 }
     })
 }
 
