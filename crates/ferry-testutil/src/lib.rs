@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod vcsim;
+mod xfs;
 pub use vcsim::{AttachedDisk, Vcsim, VcsimInfo, VcsimOptions, vcsim, vcsim_with};
+pub use xfs::XfsMount;
 
 /// True when missing peers must fail tests (`FERRY_REQUIRE_PEERS=1`).
 pub fn peers_required() -> bool {

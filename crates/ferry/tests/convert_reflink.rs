@@ -4,63 +4,10 @@
 //! FERRY_REQUIRE_PEERS=1.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use ferry_testutil::{images_identical, peer, peers_required, qemu_img, tempdir};
-
-struct XfsMount {
-    _dir: tempfile::TempDir,
-    mnt: PathBuf,
-}
-
-impl XfsMount {
-    fn new() -> Option<Self> {
-        let skip = |why: &str| {
-            if peers_required() {
-                panic!("cannot run the reflink test: {why} (FERRY_REQUIRE_PEERS=1)");
-            }
-            eprintln!("skipping: {why}");
-            None
-        };
-        peer("mkfs.xfs")?;
-        let dir = tempdir();
-        let img = dir.path().join("xfs.img");
-        let mnt = dir.path().join("mnt");
-        std::fs::create_dir(&mnt).unwrap();
-        std::fs::File::create(&img)
-            .unwrap()
-            .set_len(512 << 20)
-            .unwrap();
-        let ok = |c: &mut Command| c.output().is_ok_and(|o| o.status.success());
-        if !ok(Command::new("mkfs.xfs")
-            .args(["-q", "-m", "reflink=1"])
-            .arg(&img))
-        {
-            return skip("mkfs.xfs -m reflink=1 failed");
-        }
-        if !ok(Command::new("mount")
-            .args(["-o", "loop"])
-            .arg(&img)
-            .arg(&mnt))
-        {
-            return skip("cannot loop-mount an XFS image here (needs root and loop devices)");
-        }
-        Some(Self { _dir: dir, mnt })
-    }
-}
-
-impl Drop for XfsMount {
-    fn drop(&mut self) {
-        let ok = Command::new("umount")
-            .arg(&self.mnt)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            let _ = Command::new("umount").arg("-l").arg(&self.mnt).status();
-        }
-    }
-}
+use ferry_testutil::{XfsMount, images_identical, peer, qemu_img};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
