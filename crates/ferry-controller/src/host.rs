@@ -22,7 +22,7 @@ use kube::{Api, ResourceExt};
 use crate::context::Context;
 use crate::error::{Result, chain};
 use crate::lookup;
-use crate::sources::vsphere::{advice, client_options_for, read_secret_ref};
+use crate::sources::vsphere::{client_options_for, connect_error, read_secret_ref};
 use crate::status::patch_status;
 
 /// Annotation giving a non-standard SDK port.
@@ -180,7 +180,7 @@ async fn assess(host: &Host, ctx: &Context, status: &mut HostStatus) -> Action {
             status.conditions.set(
                 Condition::new(hc::CONNECTION_TEST_FAILED, Category::Critical)
                     .reason("Tested")
-                    .message(format!("{} ({})", chain(&e), advice(e.kind()))),
+                    .message(connect_error(&e)),
             );
             return Action::requeue(Duration::from_secs(30));
         }

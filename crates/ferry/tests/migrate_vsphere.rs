@@ -521,7 +521,7 @@ fn vms_on_different_hosts_copy_in_parallel() {
     }
     std::fs::write(work.join("migration.yaml"), manifests_for(&vc, &names)).unwrap();
     let child = spawn_migrate(work, &["--max-rate", "6M", "--max-vm-inflight", "1"]);
-    let child = common::Guard(child);
+    let child = common::Guard::new(child);
     // Both VMs have a big disk being copied at the same moment.
     let dir = work.join("data/local/volumes/vms");
     common::wait_for(
@@ -540,13 +540,7 @@ fn vms_on_different_hosts_copy_in_parallel() {
                 && partial.iter().any(|n| n.contains("dc0-c0-rp0-vm0"))
         },
     );
-    let mut child = child;
-    let out = std::mem::replace(
-        &mut child.0,
-        std::process::Command::new("true").spawn().unwrap(),
-    )
-    .wait_with_output()
-    .unwrap();
+    let out = child.wait_with_output();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         out.status.success(),

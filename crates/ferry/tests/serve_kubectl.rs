@@ -64,7 +64,7 @@ fn serve_apply_watch_and_cancel_one_vm() {
     let work = dir.path();
     let kubeconfig = kubeconfig.as_path();
     let watch_log = work.join("watch.log");
-    let watch = Guard(
+    let watch = Guard::new(
         Command::new("kubectl")
             .env("KUBECONFIG", kubeconfig)
             .args(["get", "migration", "-n", "openshift-mtv", "-w"])

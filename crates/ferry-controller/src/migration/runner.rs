@@ -346,10 +346,7 @@ async fn schedule_groups(ctx: &Context, plan: &Plan, vms: &[VmStatus]) -> Vec<St
                 .ok()
                 .flatten()
                 .and_then(|f| {
-                    let h = f.resource.object.get("host")?;
-                    h.as_str()
-                        .or_else(|| h.get("id").and_then(|v| v.as_str()))
-                        .map(str::to_owned)
+                    crate::sources::vsphere::vm_host_id(&f.resource.object).map(str::to_owned)
                 })
                 .unwrap_or_default()
         })

@@ -70,9 +70,7 @@ pub async fn read_secret_ref(
 pub async fn connect(ctx: &Context, provider: &Provider) -> Result<Client, String> {
     let (secret, _) = read_secret(&ctx.client, provider).await?;
     let opts = client_options(provider, &secret)?;
-    Client::connect(&opts)
-        .await
-        .map_err(|e| format!("{}: {}", crate::error::chain(&e), advice(e.kind())))
+    Client::connect(&opts).await.map_err(|e| connect_error(&e))
 }
 
 /// The migration's view of an inventory VM of a vSphere provider: its
@@ -114,12 +112,7 @@ pub async fn transfer_client(
     vcenter: Client,
     vm: &mut SourceVm,
 ) -> Result<(Client, Option<String>), String> {
-    // Forklift serves the VM's host as its id (`"host": "host-21"`); the
-    // workload view expands it to an object.
-    let host = found.resource.object.get("host");
-    let host_id = host
-        .and_then(|h| h.as_str().or_else(|| h.get("id").and_then(|v| v.as_str())))
-        .unwrap_or_default();
+    let host_id = vm_host_id(&found.resource.object).unwrap_or_default();
     let ns = provider.namespace().unwrap_or_default();
     let uid = provider.uid().unwrap_or_default();
     let Some(host) =
@@ -131,13 +124,9 @@ pub async fn transfer_client(
     let opts = crate::host::host_options(ctx, &host)
         .await
         .map_err(|(_, e)| format!("{label}: {e}"))?;
-    let client = Client::connect(&opts).await.map_err(|e| {
-        format!(
-            "{label}: {} ({})",
-            crate::error::chain(&e),
-            advice(e.kind())
-        )
-    })?;
+    let client = Client::connect(&opts)
+        .await
+        .map_err(|e| format!("{label}: {}", connect_error(&e)))?;
     if client.service_content().api_type == "HostAgent" {
         for d in &mut vm.disks {
             if let DiskLocation::Datastore { datacenter, .. } = &mut d.location {
@@ -202,6 +191,18 @@ pub fn failure_condition(kind: ErrorKind) -> &'static str {
         ErrorKind::InvalidLogin | ErrorKind::NotAuthenticated => "ConnectionAuthFailed",
         _ => "ConnectionTestFailed",
     }
+}
+
+/// The id of the ESXi host of an inventory VM: Forklift serves it as the
+/// id (`"host": "host-21"`); the workload view expands it to an object.
+pub fn vm_host_id(vm: &serde_json::Value) -> Option<&str> {
+    let h = vm.get("host")?;
+    h.as_str().or_else(|| h.get("id")?.as_str())
+}
+
+/// A connection error as one line with what to do about it.
+pub fn connect_error(e: &ferry_vsphere::Error) -> String {
+    format!("{} ({})", crate::error::chain(e), advice(e.kind()))
 }
 
 /// A sentence saying what to do about a connection error.

@@ -17,7 +17,7 @@ use ferry_vsphere::inventory::{VsphereCollector, VsphereOptions};
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
 
-use super::vsphere::{advice, client_options, failure_condition, read_secret};
+use super::vsphere::{client_options, connect_error, failure_condition, read_secret};
 use crate::context::{ConnectionTest, Context};
 use crate::provider::{ensure_registered, inventory_conditions, types};
 
@@ -156,7 +156,7 @@ async fn connection_test(
         }
         Err(e) => Err((
             failure_condition(e.kind()).to_owned(),
-            format!("{} ({})", crate::error::chain(&e), advice(e.kind())),
+            connect_error(&e),
             e.observed_thumbprint().map(str::to_owned),
         )),
     };

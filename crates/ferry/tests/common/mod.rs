@@ -145,12 +145,26 @@ pub fn wait_for(what: &str, limit: std::time::Duration, mut cond: impl FnMut() -
 }
 
 /// Kills the child on drop so a failed assertion leaves nothing running.
-pub struct Guard(pub std::process::Child);
+pub struct Guard(Option<std::process::Child>);
+
+impl Guard {
+    /// Guard `child`.
+    pub fn new(child: std::process::Child) -> Self {
+        Self(Some(child))
+    }
+
+    /// Wait for the child to end by itself and collect its output.
+    pub fn wait_with_output(mut self) -> std::process::Output {
+        self.0.take().unwrap().wait_with_output().unwrap()
+    }
+}
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -176,7 +190,7 @@ pub fn start_serve(pre: &[&str], data_dir: &Path, extra: &[&str], log: &Path) ->
         .spawn()
         .unwrap();
     let stdout = server.stdout.take().unwrap();
-    let guard = Guard(server);
+    let guard = Guard::new(server);
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).unwrap();
     let kubeconfig = line
