@@ -143,3 +143,39 @@ fn descriptor_with_a_damaged_first_line_is_still_vmdk() {
         assert!(images_identical(&out, &reference));
     }
 }
+
+#[test]
+fn descriptor_in_windows_1252_opens() {
+    if peer("qemu-img").is_none() {
+        return;
+    }
+    let dir = tempdir();
+    let d = dir.path().join("w.vmdk");
+    qemu_img(&[
+        "create",
+        "-q",
+        "-f",
+        "vmdk",
+        "-o",
+        "subformat=monolithicFlat",
+        d.to_str().unwrap(),
+        "4M",
+    ]);
+    qemu_io_write(&d, "vmdk", 0x62, 0, 65536);
+    let text = std::fs::read(&d).unwrap();
+    // What VMware tools write: an accented comment in windows-1252.
+    let mut cp1252 = b"# Disk DescriptorFile\n# Serveur de d\xe9veloppement\n".to_vec();
+    cp1252.extend_from_slice(&text[b"# Disk DescriptorFile\n".len()..]);
+    cp1252.extend_from_slice(b"ddb.encoding = \"windows-1252\"\n");
+    assert!(std::str::from_utf8(&cp1252).is_err());
+    std::fs::write(&d, &cp1252).unwrap();
+    let img = open_image(&d, &OpenOptions::default()).unwrap();
+    let mut buf = vec![0u8; 65536];
+    img.read_at(&mut buf, 0).unwrap();
+    assert!(buf.iter().all(|&b| b == 0x62));
+    // The same byte in a comment without a declared encoding is tolerated.
+    let plain: Vec<u8> =
+        cp1252[..cp1252.len() - b"ddb.encoding = \"windows-1252\"\n".len()].to_vec();
+    std::fs::write(&d, &plain).unwrap();
+    assert!(open_image(&d, &OpenOptions::default()).is_ok());
+}

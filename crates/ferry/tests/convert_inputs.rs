@@ -231,7 +231,7 @@ fn traced_convert(cwd: &Path, extra: &[&str]) -> String {
         .arg(env!("CARGO_BIN_EXE_ferry"))
         .args(["convert", "--progress", "none"])
         .args(extra)
-        .args(["src.raw", "out.raw"])
+        .args(["src.qcow2", "out.raw"])
         .status()
         .unwrap();
     assert!(status.success());
@@ -247,7 +247,10 @@ fn convert_syncs_the_target_directory_after_the_rename() {
         return;
     }
     let dir = tempdir();
-    raw_with_data(dir.path());
+    // A qcow2 source: read and written by ferry (a raw one would be cloned).
+    let raw = raw_with_data(dir.path());
+    let src = dir.path().join("src.qcow2");
+    qemu_img(&["convert", "-O", "qcow2", s(&raw), s(&src)]);
     // A bare target name: the directory is the current one.
     let log = traced_convert(dir.path(), &[]);
     let lines: Vec<&str> = log.lines().collect();
@@ -273,11 +276,24 @@ fn convert_syncs_the_target_directory_after_the_rename() {
             .any(|l| l.contains(&format!("fsync({dir_fd})"))),
         "the directory is not synced after the rename:\n{log}"
     );
-    // --no-sync: no fsync at all.
+    let direct = |log: &str| {
+        log.lines()
+            .any(|l| l.contains("openat(") && l.contains("O_DIRECT"))
+    };
+    assert!(
+        direct(&log),
+        "the target is not written with O_DIRECT:\n{log}"
+    );
+    // --no-sync: the same write path (large writes bypass the page cache,
+    // where they are slow to queue on small machines), but no fsync at all.
     let log = traced_convert(dir.path(), &["--no-sync"]);
     assert!(
         !log.lines()
             .any(|l| l.contains("fsync(") || l.contains("fdatasync(")),
         "--no-sync synced:\n{log}"
+    );
+    assert!(
+        direct(&log),
+        "--no-sync does not write with O_DIRECT:\n{log}"
     );
 }

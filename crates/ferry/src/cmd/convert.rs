@@ -96,9 +96,10 @@ pub struct Args {
     pub resume: bool,
     /// Do not make the target durable: skip the fsync of DST before its
     /// rename and of its directory after it (like qemu-img's default
-    /// cache=unsafe). By default, when ferry convert exits 0, DST and its
-    /// name survive a power cut; with --no-sync, after a power cut DST may
-    /// be missing or incomplete.
+    /// cache=unsafe). Writes take the same path either way, so this only
+    /// saves the final flush. By default, when ferry convert exits 0, DST
+    /// and its name survive a power cut; with --no-sync, after a power cut
+    /// DST may be missing or incomplete.
     #[arg(long)]
     pub no_sync: bool,
     /// Test hook: stop with an error after this many copy items.
@@ -226,11 +227,15 @@ struct Target {
     durable: bool,
 }
 
-/// Durable targets flush at the end and start writeback early so that
-/// flush is short; `--no-sync` targets leave writeback to the kernel.
+/// Every file target writes large aligned chunks with `O_DIRECT` and starts
+/// writeback of the rest early, so the copy never queues gigabytes in the
+/// page cache (on small machines that copy and the writeback behind it cost
+/// more than the writes themselves). Only a durable target also flushes at
+/// the end; `--no-sync` skips that flush and the directory sync, so it is
+/// never slower than the default.
 fn tune(storage: &FileStorage, durable: bool) {
     storage.set_durable(durable);
-    storage.set_early_writeback(durable);
+    storage.set_early_writeback(true);
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
