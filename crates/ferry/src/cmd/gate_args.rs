@@ -83,7 +83,7 @@ mod tests {
         assert!(opts.allow_data_file);
         assert_eq!(
             format!("{:?}", opts.gate),
-            format!("{:?}", Gate::default().allow_dir("/srv/images".into()))
+            format!("{:?}", Gate::default().allow_dir("/srv/images"))
         );
     }
 }

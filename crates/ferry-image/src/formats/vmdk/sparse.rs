@@ -242,7 +242,7 @@ impl SparseExtent {
                 };
                 if need.is_none_or(|end| end > file_size) {
                     return Err(Error::corrupt(format!(
-                        "grain {g} points past the end of the extent file ({file_size} bytes)"
+                        "grain {g} points past the end of the extent file ({file_size} bytes); the file is truncated or damaged"
                     )));
                 }
             }
