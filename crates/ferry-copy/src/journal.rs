@@ -188,12 +188,7 @@ pub fn store(path: &Path, state: &JournalState) -> Result<()> {
     f.sync_all().map_err(|e| err("sync", e))?;
     drop(f);
     std::fs::rename(&tmp, path).map_err(|e| err("rename", e))?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-        && let Ok(d) = std::fs::File::open(dir)
-    {
-        d.sync_all().map_err(|e| err("sync the directory of", e))?;
-    }
-    Ok(())
+    crate::durable::sync_parent_dir(path).map_err(|e| err("sync the directory of", e))
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ pub use ferry_image::Image;
 
 mod checksum;
 mod clone;
+mod durable;
 mod engine;
 mod error;
 mod journal;
@@ -31,6 +32,7 @@ mod plan;
 mod zero;
 
 pub use checksum::{BLOCK as CHECKSUM_BLOCK, checksum_image};
+pub use durable::{parent_dir, sync_parent_dir};
 pub use engine::{copy, copy_ordered};
 pub use error::{Error, ErrorKind, Result};
 pub use journal::{JournalState, ResumeOptions, load as load_journal, source_identity};

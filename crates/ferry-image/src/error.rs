@@ -78,11 +78,39 @@ impl Error {
         &self.context
     }
 
-    /// Prefix the context with where the error happened (a file name, say).
+    /// Prefix the context with where the error happened (a file name, say),
+    /// unless the context already names it: one mention per object, however
+    /// many layers add it.
     pub fn within(mut self, outer: impl fmt::Display) -> Self {
-        self.context = format!("{outer}: {}", self.context);
+        let outer = outer.to_string();
+        if !names(&self.context, &outer) {
+            self.context = format!("{outer}: {}", self.context);
+        }
         self
     }
+}
+
+/// True when `text` mentions `name` as a whole word: not as part of a longer
+/// name such as `disk.vmdk` inside `disk.vmdk-flat` or `/x/disk.vmdk`.
+pub fn names(text: &str, name: &str) -> bool {
+    if name.is_empty() {
+        return true;
+    }
+    let part_of_name = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | '~');
+    text.match_indices(name).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + name.len()..].chars().next();
+        let after_ok = match after {
+            None => true,
+            // A sentence's full stop, not a longer file name.
+            Some('.') => text[at + name.len() + 1..]
+                .chars()
+                .next()
+                .is_none_or(char::is_whitespace),
+            Some(c) => !part_of_name(c),
+        };
+        !before.is_some_and(part_of_name) && after_ok
+    })
 }
 
 impl fmt::Display for Error {
@@ -96,5 +124,34 @@ impl std::error::Error for Error {
         self.source
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn within_names_each_object_once() {
+        let e = Error::corrupt("/d/a.vmdk names \"b\", which cannot be opened")
+            .within("/d/a.vmdk")
+            .within("/d/a.vmdk");
+        assert_eq!(
+            e.to_string(),
+            "/d/a.vmdk names \"b\", which cannot be opened"
+        );
+        let e = Error::corrupt("bad header")
+            .within("/d/b.qcow2")
+            .within("/d/a.qcow2");
+        assert_eq!(e.to_string(), "/d/a.qcow2: /d/b.qcow2: bad header");
+    }
+
+    #[test]
+    fn names_needs_the_whole_name() {
+        assert!(names("cannot open /d/a.vmdk.", "/d/a.vmdk"));
+        assert!(names("(/d/a.vmdk)", "/d/a.vmdk"));
+        assert!(!names("/d/a.vmdk-flat is missing", "/d/a.vmdk"));
+        assert!(!names("/x/d/a.vmdk is missing", "d/a.vmdk"));
+        assert!(!names("/d/a.vmdk.part", "/d/a.vmdk"));
     }
 }

@@ -145,9 +145,9 @@ impl Gate {
         let canonical = candidate.canonicalize().map_err(|e| {
             Error::io(
                 format!(
-                    "{} names {name:?}, which cannot be opened ({})",
+                    "{} names {name:?}, which cannot be opened{}",
                     parent.display(),
-                    candidate.display()
+                    also_as(name, &candidate)
                 ),
                 e,
             )
@@ -165,13 +165,23 @@ impl Gate {
             return Err(Error::new(
                 ErrorKind::Refused,
                 format!(
-                    "{} names {name:?} ({}), which is outside the image's directory; allow that directory explicitly if you trust the image",
+                    "{} names {name:?}{}, which is outside the image's directory; allow that directory explicitly (--allow-dir) if you trust the image",
                     parent.display(),
-                    canonical.display()
+                    also_as(name, &canonical)
                 ),
             ));
         }
         Ok(canonical)
+    }
+}
+
+/// ` (PATH)` when `name` resolves to a different-looking path, so a message
+/// shows where a relative name led without printing one path twice.
+pub(crate) fn also_as(name: &str, resolved: &Path) -> String {
+    if Path::new(name) == resolved {
+        String::new()
+    } else {
+        format!(" ({})", resolved.display())
     }
 }
 

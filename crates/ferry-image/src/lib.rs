@@ -2,6 +2,7 @@
 //! ([`Image`]). A format answers "where does guest range R live"; the copy
 //! engine (`ferry-copy`) asks for extents and moves only data.
 pub mod error;
+pub mod foreign;
 pub mod formats;
 pub mod gate;
 pub mod image;

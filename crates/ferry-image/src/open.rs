@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::foreign;
 use crate::formats::{self, Format};
 use crate::gate::Gate;
 use crate::image::Image;
@@ -70,8 +71,10 @@ pub enum Probed {
 
 const VHD_COOKIE: &[u8] = b"conectix";
 
-/// Detect the format of `storage` by magic numbers. Anything unrecognised is
-/// raw. Wrappers (gzip, xz, zstd, tar) are not reported here; see
+/// Detect the format of `storage` by magic numbers. A file with the magic of
+/// a format ferry does not read (QED, Parallels, ...) is an
+/// [`ErrorKind::Unsupported`] error, never raw; a file with no known magic
+/// is raw. Wrappers (gzip, xz, zstd, tar) are not reported here; see
 /// [`probe_any`].
 pub fn probe(storage: &dyn Storage) -> Result<Format> {
     match probe_any(storage)? {
@@ -80,33 +83,32 @@ pub fn probe(storage: &dyn Storage) -> Result<Format> {
     }
 }
 
-/// Detect an image format or a wrapper by magic numbers.
+/// Detect an image format or a wrapper by magic numbers (see [`probe`]).
 pub fn probe_any(storage: &dyn Storage) -> Result<Probed> {
     let size = storage.size();
     let mut head = vec![0u8; size.min(4096) as usize];
     storage.read_at(&mut head, 0)?;
+    let mut tail = vec![0u8; size.min(512) as usize];
+    let tail_at = size - tail.len() as u64;
+    storage.read_at(&mut tail, tail_at)?;
+    if head.get(0x40..0x44) == Some(&formats::vdi::header::SIGNATURE.to_le_bytes()) {
+        return Ok(Probed::Image(Format::Vdi));
+    }
+    if let Some(f) = foreign::detect(&head, &tail) {
+        return Err(f.unsupported());
+    }
     let starts = |magic: &[u8]| head.starts_with(magic);
     if starts(b"QFI\xfb") {
         return Ok(Probed::Image(Format::Qcow2));
     }
-    if starts(b"KDMV") || starts(b"COWD") {
-        return Ok(Probed::Image(Format::Vmdk));
-    }
-    if is_vmdk_descriptor(&head) {
+    if formats::vmdk::probe(&head) {
         return Ok(Probed::Image(Format::Vmdk));
     }
     if starts(b"vhdxfile") {
         return Ok(Probed::Image(Format::Vhdx));
     }
-    if starts(VHD_COOKIE) {
+    if starts(VHD_COOKIE) || (tail.len() == 512 && tail.starts_with(VHD_COOKIE)) {
         return Ok(Probed::Image(Format::Vpc));
-    }
-    if size >= 512 {
-        let mut tail = [0u8; 512];
-        storage.read_at(&mut tail, size - 512)?;
-        if tail.starts_with(VHD_COOKIE) {
-            return Ok(Probed::Image(Format::Vpc));
-        }
     }
     if starts(&[0x1f, 0x8b]) {
         return Ok(Probed::Wrapper(Wrapper::Gzip));
@@ -130,21 +132,12 @@ pub fn probe_any(storage: &dyn Storage) -> Result<Probed> {
     Ok(Probed::Image(Format::Raw))
 }
 
-/// A VMDK text descriptor: `# Disk DescriptorFile` on its first line
-/// (optionally after a UTF-8 byte order mark or blank space).
-fn is_vmdk_descriptor(head: &[u8]) -> bool {
-    let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-    let start = text
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(text.len());
-    text[start..].starts_with(b"# Disk DescriptorFile")
-}
-
 /// Open the image at `path` (a file or block device) for reading.
+///
+/// Every error names `path` exactly once.
 pub fn open_image(path: &Path, opts: &OpenOptions) -> Result<Arc<dyn Image>> {
     let storage: Arc<dyn Storage> = Arc::new(FileStorage::open(path)?);
-    open_storage(storage, path, opts, 0)
+    open_storage(storage, path, opts, 0).map_err(|e| e.within(path.display()))
 }
 
 /// Open an image whose bytes are `storage`. `path` is where those bytes live
@@ -181,6 +174,7 @@ pub(crate) fn open_format(
         Format::Vmdk => formats::vmdk::open(storage, path, opts, depth),
         Format::Vpc => formats::vhd::open(storage, path, opts, depth),
         Format::Vhdx => formats::vhdx::open(storage, path, opts, depth),
+        Format::Vdi => formats::vdi::open(storage, path, opts, depth),
     }
 }
 
@@ -202,9 +196,9 @@ pub fn open_named(
         return Err(Error::new(
             ErrorKind::Limit,
             format!(
-                "{} names {name:?} ({}), which is already open above it: the backing chain loops",
+                "{} names {name:?}{}, which is already open above it: the backing chain loops",
                 parent.display(),
-                resolved.display()
+                crate::gate::also_as(name, &resolved)
             ),
         ));
     }

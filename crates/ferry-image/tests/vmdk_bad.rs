@@ -219,3 +219,90 @@ fn decompression_bomb_grain_is_a_limit_error() {
         ErrorKind::Corrupt
     );
 }
+
+/// A VMware-layout stream (`gdOffset = -1` in the header, directory and
+/// footer at the end) of 8 MiB holding data in every grain.
+fn vmware_stream(dir: &Path) -> (PathBuf, Vec<u8>) {
+    let p = dir.join("stream.vmdk");
+    let size = 8u64 << 20;
+    let mut w = StreamVmdkWriter::new(std::fs::File::create(&p).unwrap(), size).unwrap();
+    let mut x = 99u32;
+    let data: Vec<u8> = (0..size)
+        .map(|_| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (x >> 27) as u8
+        })
+        .collect();
+    for (i, g) in data.chunks(GRAIN_BYTES as usize).enumerate() {
+        w.write_grain(i as u64, g).unwrap();
+    }
+    w.finish().unwrap();
+    let bytes = std::fs::read(&p).unwrap();
+    assert_eq!(
+        u64_at(&bytes, 56),
+        u64::MAX,
+        "the header defers the directory"
+    );
+    (p, bytes)
+}
+
+#[test]
+fn truncated_stream_with_directory_at_end_is_refused() {
+    let dir = tempdir();
+    let (p, bytes) = vmware_stream(dir.path());
+    assert!(open_image(&p, &OpenOptions::default()).is_ok());
+    // Cut inside a grain, after a whole grain, before the footer, and
+    // before the end-of-stream marker only.
+    let first_grain_end = {
+        let len = u32::from_le_bytes(bytes[128 * 512 + 8..128 * 512 + 12].try_into().unwrap());
+        (128 * 512 + 12 + len as usize).next_multiple_of(512)
+    };
+    for len in [
+        bytes.len() / 2 + 7,
+        first_grain_end,
+        bytes.len() - 1536,
+        bytes.len() - 512,
+    ] {
+        std::fs::write(&p, &bytes[..len]).unwrap();
+        let err = open_err(&p);
+        assert_eq!(err.kind(), ErrorKind::Corrupt, "{len}: {err}");
+        let msg = err.to_string();
+        assert!(msg.contains("truncated"), "{len}: {msg}");
+        assert_eq!(msg.matches("stream.vmdk").count(), 1, "{len}: {msg}");
+    }
+}
+
+#[test]
+fn truncated_stream_inside_a_tar_is_refused() {
+    let dir = tempdir();
+    let (_, bytes) = vmware_stream(dir.path());
+    let mut tar = Vec::new();
+    let mut header = [0u8; 512];
+    header[..9].copy_from_slice(b"disk.vmdk");
+    header[100..108].copy_from_slice(b"0000644\0");
+    header[124..136].copy_from_slice(format!("{:011o}\0", bytes.len()).as_bytes());
+    header[156] = b'0';
+    header[257..263].copy_from_slice(b"ustar\0");
+    header[263..265].copy_from_slice(b"00");
+    header[148..156].fill(b' ');
+    let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
+    header[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    tar.extend_from_slice(&header);
+    tar.extend_from_slice(&bytes);
+    tar.resize(tar.len().next_multiple_of(512) + 1024, 0);
+    let ova = dir.path().join("vm.ova");
+    let opts = OpenOptions {
+        tar_member: Some("disk.vmdk".into()),
+        ..OpenOptions::default()
+    };
+    std::fs::write(&ova, &tar).unwrap();
+    assert!(open_image(&ova, &opts).is_ok());
+    // The download stopped inside the disk: the member is shorter than its
+    // header says.
+    std::fs::write(&ova, &tar[..512 + bytes.len() / 2]).unwrap();
+    let err = open_image(&ova, &opts).err().unwrap();
+    assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("past the end of the archive"), "{msg}");
+    assert_eq!(msg.matches("vm.ova").count(), 1, "{msg}");
+}

@@ -9,6 +9,7 @@ use crate::error::{Error, ErrorKind};
 
 pub mod qcow2;
 pub mod raw;
+pub mod vdi;
 pub mod vhd;
 pub mod vhdx;
 pub mod vmdk;
@@ -27,18 +28,21 @@ pub enum Format {
     Vpc,
     /// Microsoft VHDX.
     Vhdx,
+    /// VirtualBox VDI (dynamic or static).
+    Vdi,
     /// An ISO 9660 image: read as raw.
     Iso,
 }
 
 impl Format {
     /// Every format, for help texts and errors.
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::Raw,
         Format::Qcow2,
         Format::Vmdk,
         Format::Vpc,
         Format::Vhdx,
+        Format::Vdi,
         Format::Iso,
     ];
 
@@ -50,6 +54,7 @@ impl Format {
             Format::Vmdk => "vmdk",
             Format::Vpc => "vpc",
             Format::Vhdx => "vhdx",
+            Format::Vdi => "vdi",
             Format::Iso => "iso",
         }
     }

@@ -15,6 +15,8 @@ use ferry_image::formats::qcow2::{Qcow2Writer, Qcow2WriterOptions};
 use ferry_image::formats::vmdk::StreamVmdkOptions;
 use ferry_image::{FileStorage, Format, Image, OpenOptions, Storage};
 
+use super::gate_args::{GateArgs, context_for, names_path};
+
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -65,11 +67,13 @@ pub struct Args {
     pub src: PathBuf,
     /// The target: a new file, or an existing block device.
     pub dst: PathBuf,
-    /// Source format (raw, qcow2, vmdk, vpc/vhd, vhdx, iso); probed when
+    /// Source format (raw, qcow2, vmdk, vpc/vhd, vhdx, vdi, iso); probed when
     /// omitted. Probing trusts the file: name the format for untrusted
     /// images whose format you know.
     #[arg(short = 'f', long = "format")]
     pub format: Option<String>,
+    #[command(flatten)]
+    pub gate: GateArgs,
     /// Output format.
     #[arg(short = 'O', long = "output-format", value_enum, default_value = "raw")]
     pub output_format: OutputFormat,
@@ -90,9 +94,12 @@ pub struct Args {
     /// conversion.
     #[arg(long)]
     pub resume: bool,
-    /// Do not fsync the target before renaming it into place (faster, like
-    /// qemu-img's default cache=unsafe; after a power loss DST may be
-    /// incomplete).
+    /// Do not make the target durable: skip the fsync of DST before its
+    /// rename and of its directory after it (like qemu-img's default
+    /// cache=unsafe). Writes take the same path either way, so this only
+    /// saves the final flush. By default, when ferry convert exits 0, DST
+    /// and its name survive a power cut; with --no-sync, after a power cut
+    /// DST may be missing or incomplete.
     #[arg(long)]
     pub no_sync: bool,
     /// Test hook: stop with an error after this many copy items.
@@ -107,12 +114,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .as_deref()
         .map(str::parse::<Format>)
         .transpose()?;
-    let open_opts = OpenOptions {
+    let open_opts = args.gate.apply(OpenOptions {
         format,
         ..OpenOptions::default()
-    };
-    let source = ferry_image::open_image(&args.src, &open_opts)
-        .with_context(|| format!("cannot open the source image {}", args.src.display()))?;
+    });
+    let source = ferry_image::open_image(&args.src, &open_opts).map_err(|e| {
+        let what = context_for(&e, "cannot open the source image", &args.src);
+        anyhow::Error::new(e).context(what)
+    })?;
     let compress = parse_options(&args.options, args.output_format)?;
     let size = source.virtual_size();
     let target = Target::prepare(&args, source.as_ref(), compress)?;
@@ -148,17 +157,24 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Dest::Vmdk(vmdk) => ferry_copy::copy_ordered(source.as_ref(), vmdk.as_ref(), &copy_opts),
     };
     reporter.finish();
-    let report = result.with_context(|| {
+    let report = result.map_err(|e| {
         let hint = if target.journal.is_some() {
             "; rerun the same command with --resume to continue"
         } else {
             ""
         };
-        format!(
-            "converting {} to {} failed{hint}",
-            args.src.display(),
-            target.write_path.display()
-        )
+        let (src, dst) = (&args.src, &target.write_path);
+        let msg = match (names_path(&e, src), names_path(&e, dst)) {
+            (false, false) => format!(
+                "converting {} to {} failed{hint}",
+                src.display(),
+                dst.display()
+            ),
+            (true, false) => format!("converting to {} failed{hint}", dst.display()),
+            (false, true) => format!("converting {} failed{hint}", src.display()),
+            (true, true) => format!("the conversion failed{hint}"),
+        };
+        anyhow::Error::new(e).context(msg)
     })?;
     let mut target = target;
     target.finish_writing()?;
@@ -211,11 +227,15 @@ struct Target {
     durable: bool,
 }
 
-/// Durable targets flush at the end and start writeback early so that
-/// flush is short; `--no-sync` targets leave writeback to the kernel.
+/// Every file target writes large aligned chunks with `O_DIRECT` and starts
+/// writeback of the rest early, so the copy never queues gigabytes in the
+/// page cache (on small machines that copy and the writeback behind it cost
+/// more than the writes themselves). Only a durable target also flushes at
+/// the end; `--no-sync` skips that flush and the directory sync, so it is
+/// never slower than the default.
 fn tune(storage: &FileStorage, durable: bool) {
     storage.set_durable(durable);
-    storage.set_early_writeback(durable);
+    storage.set_early_writeback(true);
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
@@ -405,7 +425,9 @@ impl Target {
         Ok(got)
     }
 
-    /// Rename DST.part to DST and drop the journal.
+    /// Rename DST.part to DST and drop the journal. A durable target was
+    /// fsynced before the rename, and its directory is fsynced after it, so
+    /// once this returns DST survives a power cut with its full contents.
     fn commit(self) -> anyhow::Result<()> {
         drop(self.dest);
         if self.write_path != self.final_path {
@@ -416,14 +438,14 @@ impl Target {
                     self.final_path.display()
                 )
             })?;
-            if let Some(dir) = self
-                .final_path
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                && let Ok(d) = std::fs::File::open(dir)
-            {
-                d.sync_all()
-                    .with_context(|| format!("cannot sync the directory {}", dir.display()))?;
+            if self.durable {
+                ferry_copy::sync_parent_dir(&self.final_path).with_context(|| {
+                    format!(
+                        "cannot sync the directory {} after renaming {} into it",
+                        ferry_copy::parent_dir(&self.final_path).display(),
+                        self.final_path.display()
+                    )
+                })?;
             }
         }
         if let Some(j) = &self.journal {

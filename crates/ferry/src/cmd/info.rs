@@ -4,15 +4,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use ferry_image::{Extent, ExtentKind, Format, Gate, Image, OpenOptions, open_image};
+use ferry_image::{Extent, ExtentKind, Format, Image, OpenOptions, open_image};
 use serde::Serialize;
+
+use super::gate_args::GateArgs;
 
 /// How to open the image (shared by `info` and `map`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct OpenArgs {
     /// The image (a file or block device).
     pub image: PathBuf,
-    /// Image format (raw, qcow2, vmdk, vpc/vhd, vhdx, iso); probed when
+    /// Image format (raw, qcow2, vmdk, vpc/vhd, vhdx, vdi, iso); probed when
     /// omitted. Probing trusts the file: name the format for untrusted
     /// images whose format you know.
     #[arg(short = 'f', long = "format")]
@@ -20,13 +22,8 @@ pub struct OpenArgs {
     /// For a tar archive (an OVA): the member to open.
     #[arg(long)]
     pub member: Option<String>,
-    /// Also allow backing files and extents under this directory (by
-    /// default only the image's own directory is allowed).
-    #[arg(long = "allow-dir")]
-    pub allow_dirs: Vec<PathBuf>,
-    /// Allow a qcow2 external data file named in the image.
-    #[arg(long)]
-    pub allow_data_file: bool,
+    #[command(flatten)]
+    pub gate: GateArgs,
 }
 
 impl OpenArgs {
@@ -36,18 +33,12 @@ impl OpenArgs {
             Some(f) => Some(f.parse::<Format>()?),
             None => None,
         };
-        let gate = self
-            .allow_dirs
-            .iter()
-            .fold(Gate::default(), |g, d| g.allow_dir(d.clone()));
-        let opts = OpenOptions {
+        let opts = self.gate.apply(OpenOptions {
             format,
-            gate,
-            allow_data_file: self.allow_data_file,
             tar_member: self.member.clone(),
             ..OpenOptions::default()
-        };
-        // ferry-image errors name the file and the field concerned.
+        });
+        // ferry-image errors name the file (once) and the field concerned.
         Ok(open_image(&self.image, &opts)?)
     }
 }

@@ -150,8 +150,7 @@ mod tests {
             image: top.clone(),
             format: None,
             member: None,
-            allow_dirs: Vec::new(),
-            allow_data_file: false,
+            gate: Default::default(),
         };
         let img = args.open().unwrap();
         let mut ours = Vec::new();

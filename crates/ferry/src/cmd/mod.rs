@@ -4,6 +4,7 @@ pub mod completions;
 pub mod convert;
 pub mod crds;
 pub mod embedded;
+pub mod gate_args;
 pub mod info;
 pub mod inventory;
 pub mod manifests;

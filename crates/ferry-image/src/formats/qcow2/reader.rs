@@ -79,7 +79,7 @@ impl Qcow2Image {
                 return Err(Error::new(
                     ErrorKind::Refused,
                     format!(
-                        "{}: the qcow2 image keeps its data in the external file {name:?}; external data files are refused unless explicitly allowed",
+                        "{}: the qcow2 image keeps its data in the external file {name:?}; external data files are refused unless explicitly allowed (--allow-data-file)",
                         path.display()
                     ),
                 ));

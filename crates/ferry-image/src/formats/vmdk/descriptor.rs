@@ -2,6 +2,8 @@
 //! and the `ddb.*` disk database. The descriptor is untrusted text: lines are
 //! parsed leniently (unknown keys are kept, comments skipped) but extent
 //! lines must be well formed, and sizes are capped.
+use std::borrow::Cow;
+
 use crate::error::{Error, Result};
 
 /// Largest descriptor accepted, in bytes (real ones are under 2 KiB).
@@ -112,12 +114,25 @@ impl Descriptor {
 }
 
 /// True when `head` (the first bytes of a file) looks like a text
-/// descriptor.
+/// descriptor: it starts with `# Disk DescriptorFile`, has a `createType`
+/// line, or (as qemu-img probes) its first line that is not a comment is
+/// `version=N`, so a descriptor whose first line is damaged is still
+/// recognised.
 pub fn looks_like_descriptor(head: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(&head[..head.len().min(1024)]);
-    text.starts_with("# Disk DescriptorFile")
+    let head = &head[..head.len().min(1024)];
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let text = String::from_utf8_lossy(head);
+    let text = text.trim_start();
+    if text.starts_with("# Disk DescriptorFile")
         || text.contains("\ncreateType")
         || text.starts_with("createType")
+    {
+        return true;
+    }
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .is_some_and(|l| matches!(l, "version=1" | "version=2" | "version=3"))
 }
 
 /// Parse descriptor text. Stops at the first NUL (embedded descriptors are
@@ -133,8 +148,7 @@ pub fn parse(bytes: &[u8]) -> Result<Descriptor> {
         ));
     }
     let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-    let text = std::str::from_utf8(&bytes[..end])
-        .map_err(|_| Error::corrupt("the descriptor is not valid UTF-8 text"))?;
+    let text = decode(&bytes[..end])?;
     let mut d = Descriptor::default();
     for (n, raw) in text.lines().enumerate() {
         let line = raw.trim();
@@ -175,6 +189,51 @@ pub fn parse(bytes: &[u8]) -> Result<Descriptor> {
         }
     }
     Ok(d)
+}
+
+/// The descriptor as text. UTF-8 is taken as is; otherwise the text is
+/// decoded per its `ddb.encoding` (VMware tools write `windows-1252`,
+/// `Shift_JIS`, `GBK`, ...). Without a usable declared encoding, bytes that
+/// are not UTF-8 are tolerated in comments only (replaced by U+FFFD): a
+/// damaged file name or size must not be guessed.
+fn decode(bytes: &[u8]) -> Result<Cow<'_, str>> {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(Cow::Borrowed(text));
+    }
+    let label = declared_encoding(bytes);
+    if let Some(enc) = label
+        .as_deref()
+        .and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes()))
+        && let Some(text) = enc.decode_without_bom_handling_and_without_replacement(bytes)
+    {
+        return Ok(text);
+    }
+    let text = String::from_utf8_lossy(bytes);
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.contains('\u{fffd}') && !line.starts_with('#') {
+            let why = match &label {
+                Some(l) => format!("its declared encoding {l:?} is unknown or does not fit"),
+                None => "it declares no ddb.encoding".to_string(),
+            };
+            return Err(Error::corrupt(format!(
+                "line {} of the descriptor is not valid UTF-8 and {why}; \
+                 re-save the descriptor as UTF-8 (or set ddb.encoding)",
+                n + 1
+            )));
+        }
+    }
+    Ok(text)
+}
+
+/// The value of `ddb.encoding`, read from the raw bytes (the key and the
+/// value are ASCII in every encoding VMware writes).
+fn declared_encoding(bytes: &[u8]) -> Option<String> {
+    bytes.split(|&b| b == b'\n').find_map(|raw| {
+        let line = std::str::from_utf8(raw).ok()?.trim();
+        let (key, value) = line.split_once('=')?;
+        (key.trim() == "ddb.encoding").then(|| unquote(value.trim()).to_string())
+    })
 }
 
 fn unquote(s: &str) -> &str {
@@ -269,6 +328,39 @@ mod tests {
         let d = parse(b"createType=\"monolithicSparse\"\nparentCID=12345678\nparentFileNameHint=\"base.vmdk\"\nRW 8 SPARSE \"x.vmdk\"\0\0garbage").unwrap();
         assert!(d.has_parent());
         assert_eq!(d.parent_hint.as_deref(), Some("base.vmdk"));
+    }
+
+    #[test]
+    fn parse_decodes_the_declared_encoding() {
+        // "Café" in windows-1252, in a comment and in a file name.
+        let text =
+            b"# Disk DescriptorFile\n# Caf\xe9 server\nversion=1\ncreateType=\"monolithicFlat\"\n\
+                     RW 8 FLAT \"caf\xe9-flat.vmdk\" 0\nddb.encoding = \"windows-1252\"\n";
+        let d = parse(text).unwrap();
+        assert_eq!(d.extents[0].file.as_deref(), Some("caf\u{e9}-flat.vmdk"));
+        assert_eq!(d.ddb("ddb.encoding"), Some("windows-1252"));
+        // Shift_JIS: "ディスク" as the file name.
+        let sjis = b"createType=\"monolithicFlat\"\nRW 8 FLAT \"\x83\x66\x83\x42\x83\x58\x83\x4e.vmdk\" 0\nddb.encoding = \"Shift_JIS\"\n";
+        let d = parse(sjis).unwrap();
+        assert_eq!(
+            d.extents[0].file.as_deref(),
+            Some("\u{30c7}\u{30a3}\u{30b9}\u{30af}.vmdk")
+        );
+    }
+
+    #[test]
+    fn parse_tolerates_bad_bytes_in_comments_only() {
+        let comment = b"# Caf\xe9\ncreateType=\"monolithicFlat\"\nRW 8 FLAT \"a.vmdk\" 0\n";
+        assert_eq!(parse(comment).unwrap().extents.len(), 1);
+        let name = b"createType=\"monolithicFlat\"\nRW 8 FLAT \"caf\xe9.vmdk\" 0\n";
+        let err = parse(name).unwrap_err();
+        assert!(err.to_string().contains("line 2"), "{err}");
+        assert!(err.to_string().contains("ddb.encoding"), "{err}");
+        // An encoding nobody knows: comments still pass, names do not.
+        let mut odd = name.to_vec();
+        odd.extend_from_slice(b"ddb.encoding = \"klingon\"\n");
+        let err = parse(&odd).unwrap_err();
+        assert!(err.to_string().contains("klingon"), "{err}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::wrap::BytesStorage;
 use super::header::{
     COMPRESS_DEFLATE, FLAG_COMPRESSED, FLAG_MARKERS, FLAG_NL_DETECT, GD_AT_END, SparseHeader,
 };
+use super::stream::MARKER_FOOTER;
 
 /// Map the whole image, then read its start, its end and a few data
 /// extents.
@@ -65,8 +66,9 @@ pub fn fuzz_sparse(data: &[u8]) {
 }
 
 /// The streamOptimized marker walk and grain inflation: `data` follows a
-/// fixed stream header (directory at the end, no footer), so the reader
-/// walks the markers in `data`.
+/// fixed stream header (directory at the end) and precedes a footer that
+/// names no directory and the end-of-stream marker, so the reader walks the
+/// markers in `data`.
 pub fn fuzz_stream(data: &[u8]) {
     let header = SparseHeader {
         version: 3,
@@ -84,6 +86,13 @@ pub fn fuzz_stream(data: &[u8]) {
     };
     let mut file = header.to_kdmv_bytes().to_vec();
     file.extend_from_slice(data);
+    file.resize(file.len().next_multiple_of(512), 0);
+    let mut marker = [0u8; 512];
+    marker[0..8].copy_from_slice(&1u64.to_le_bytes());
+    marker[12..16].copy_from_slice(&MARKER_FOOTER.to_le_bytes());
+    file.extend_from_slice(&marker);
+    file.extend_from_slice(&header.to_kdmv_bytes());
+    file.extend_from_slice(&[0u8; 512]);
     if let Ok(img) = open_bytes(file) {
         exercise(img.as_ref());
     }

@@ -161,8 +161,13 @@ impl SparseExtent {
     pub fn open(storage: Arc<dyn Storage>, mut header: SparseHeader) -> Result<Self> {
         let file_size = storage.size();
         let map = if header.compressed() && header.gd_offset == GD_AT_END {
-            match stream::footer(storage.as_ref())? {
-                Some(footer) if footer.gd_offset != GD_AT_END => {
+            // The header puts the directory at the end: the footer is what
+            // says the stream is complete.
+            let Some(footer) = stream::footer(storage.as_ref())? else {
+                return Err(stream::truncated(file_size, "footer"));
+            };
+            match footer {
+                footer if footer.gd_offset != GD_AT_END => {
                     let mut h = header.clone();
                     h.gd_offset = footer.gd_offset;
                     // A footer whose directory is unusable: walk the markers.
@@ -237,7 +242,7 @@ impl SparseExtent {
                 };
                 if need.is_none_or(|end| end > file_size) {
                     return Err(Error::corrupt(format!(
-                        "grain {g} points past the end of the extent file ({file_size} bytes)"
+                        "grain {g} points past the end of the extent file ({file_size} bytes); the file is truncated or damaged"
                     )));
                 }
             }

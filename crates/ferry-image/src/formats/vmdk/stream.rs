@@ -46,8 +46,19 @@ pub fn footer(storage: &dyn Storage) -> Result<Option<SparseHeader>> {
         .map_err(|e| e.within("the stream footer"))
 }
 
+/// The error for a stream that ends before its `missing` part (the footer
+/// or the end-of-stream marker): the file was cut short, and reading what
+/// is there would silently lose the rest of the disk.
+pub fn truncated(size: u64, missing: &str) -> Error {
+    Error::corrupt(format!(
+        "the streamOptimized VMDK ends at byte {size} without its {missing}: the file is \
+         truncated (an interrupted download, export or copy); fetch or export it again"
+    ))
+}
+
 /// Build the grain map by walking the markers from the first grain to the
 /// end-of-stream marker (for streams without a usable footer or directory).
+/// A walk that reaches the end of the file without that marker is an error.
 pub fn scan(storage: &dyn Storage, h: &SparseHeader) -> Result<GrainMap> {
     let size = storage.size();
     let mut map = GrainMap::empty(h.grains(), h.gtes_per_gt)?;
@@ -56,6 +67,7 @@ pub fn scan(storage: &dyn Storage, h: &SparseHeader) -> Result<GrainMap> {
         .checked_mul(SECTOR)
         .ok_or_else(|| Error::corrupt("the stream's overhead is out of range"))?;
     let mut m = [0u8; 16];
+    let mut ended = false;
     while pos.checked_add(16).is_some_and(|e| e <= size) {
         storage.read_at(&mut m, pos)?;
         let val = le_u64(&m, 0);
@@ -79,7 +91,10 @@ pub fn scan(storage: &dyn Storage, h: &SparseHeader) -> Result<GrainMap> {
             continue;
         }
         match le_u32(&m, 12) {
-            MARKER_EOS => break,
+            MARKER_EOS => {
+                ended = true;
+                break;
+            }
             MARKER_GT | MARKER_GD | MARKER_FOOTER => {
                 pos = val
                     .checked_mul(SECTOR)
@@ -94,6 +109,9 @@ pub fn scan(storage: &dyn Storage, h: &SparseHeader) -> Result<GrainMap> {
                 )));
             }
         }
+    }
+    if !ended {
+        return Err(truncated(size, "end-of-stream marker"));
     }
     Ok(map)
 }
