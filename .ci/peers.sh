@@ -23,6 +23,7 @@ command -v mkfs.xfs >/dev/null || need+=(xfsprogs)
 command -v tar >/dev/null || need+=(tar)
 command -v xz >/dev/null || need+=(xz-utils)
 command -v zstd >/dev/null || need+=(zstd)
+command -v strace >/dev/null || need+=(strace)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
