@@ -29,7 +29,7 @@ const UNSUPPORTED: &[(&str, &str, &str)] = &[
 fn manifests(ova_dir: &str) -> String {
     let mut docs = String::from(
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: openshift-mtv\n---\n\
-         apiVersion: forklift.konveyor.io/v1beta1\nkind: Provider\nmetadata:\n  name: host\n  namespace: openshift-mtv\nspec:\n  type: openshift\n  url: \"\"\n---\n",
+         apiVersion: forklift.konveyor.io/v1beta1\nkind: Provider\nmetadata:\n  name: host\n  namespace: openshift-mtv\nspec:\n  type: openshift\n  url: \"\"\n  secret: {}\n---\n",
     );
     for (name, type_, url) in UNSUPPORTED {
         let url = url.replace("{ova}", ova_dir);
