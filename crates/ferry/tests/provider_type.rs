@@ -81,9 +81,11 @@ fn unknown_and_unbuilt_provider_types_are_refused_and_nothing_else() {
     // The sample's OVA folder: a provider of type `ova` would be Ready here.
     let ova_dir = sample.path().join("sample/appliances");
     assert!(
-        std::fs::read_dir(&ova_dir)
+        std::fs::read_dir(&ova_dir).unwrap().any(|e| e
             .unwrap()
-            .any(|e| e.unwrap().path().extension().is_some_and(|x| x == "ova")),
+            .path()
+            .extension()
+            .is_some_and(|x| x == "ova")),
         "the sample has no OVA package in {}",
         ova_dir.display()
     );
@@ -109,10 +111,16 @@ fn unknown_and_unbuilt_provider_types_are_refused_and_nothing_else() {
                 .iter()
                 .all(|(n, _, _)| get(kc, "provider", n)["status"]["phase"].is_string())
                 && condition(&get(kc, "plan", "from-mystery"), "SourceProviderNotValid").is_some()
-                && condition(&get(kc, "networkmap", "mystery-net"), "SourceProviderNotValid")
-                    .is_some()
-                && condition(&get(kc, "storagemap", "mystery-storage"), "SourceProviderNotValid")
-                    .is_some()
+                && condition(
+                    &get(kc, "networkmap", "mystery-net"),
+                    "SourceProviderNotValid",
+                )
+                .is_some()
+                && condition(
+                    &get(kc, "storagemap", "mystery-storage"),
+                    "SourceProviderNotValid",
+                )
+                .is_some()
         },
     );
 
