@@ -22,7 +22,8 @@ use kube::{Api, ResourceExt};
 use crate::context::Context;
 use crate::error::{Result, chain};
 use crate::lookup;
-use crate::sources::vsphere::{client_options_for, connect_error, read_secret_ref};
+use crate::providers::secret::read_secret_ref;
+use crate::providers::vsphere::client::{client_options_for, connect_error};
 use crate::status::patch_status;
 
 /// Annotation giving a non-standard SDK port.

@@ -7,6 +7,13 @@
 //! source references resolved against the inventory; Plan → Forklift's
 //! validation conditions; Migration → one runner per Migration that walks
 //! each VM through Forklift's phases and writes `Plan.status.migration`.
+//!
+//! Everything provider-specific is behind [`providers::SourceProvider`]:
+//! one folder per source type (`providers/ova/`, `providers/vsphere/`,
+//! each with `adapter`, `client`, `session`, `collector`, `builder` and
+//! `checks`) and [`providers::registry`], which maps `spec.type` to its
+//! adapter. The reconcilers and the migration runner never branch on a
+//! provider type.
 #![forbid(unsafe_code)]
 
 pub mod context;
@@ -17,7 +24,7 @@ pub mod maps;
 pub mod migration;
 pub mod plan;
 pub mod provider;
-pub mod sources;
+pub mod providers;
 pub mod status;
 
 use std::future::Future;

@@ -59,11 +59,13 @@ pub fn find(ctx: &Context, uid: &str, collection: &str, r: &Ref) -> Result<Optio
     Ok(None)
 }
 
-/// The inventory collection holding a provider's storage: `datastores` for
-/// vSphere, `storages` for the rest (OVA's dummy storage, ...).
+/// The inventory collection holding a provider's storage, as its adapter
+/// says: `datastores` for vSphere, `storages` for the rest (OVA's dummy
+/// storage, ...). A provider of a type ferry does not serve has no inventory.
 pub fn storage_collection(ctx: &Context, uid: &str) -> &'static str {
     match ctx.inventory.store().provider(uid) {
-        Ok(Some(p)) if p.info.provider_type == "vsphere" => "datastores",
+        Ok(Some(p)) => crate::providers::registry::source(&p.info.provider_type)
+            .map_or("storages", |a| a.storage_collection()),
         _ => "storages",
     }
 }

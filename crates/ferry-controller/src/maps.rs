@@ -17,6 +17,7 @@ use kube::{Api, ResourceExt};
 use crate::context::Context;
 use crate::error::Result;
 use crate::lookup;
+use crate::providers::registry;
 use crate::status::patch_status;
 
 /// Condition types of the maps.
@@ -54,6 +55,14 @@ async fn check_providers(
                 Condition::new(types::SOURCE_PROVIDER_NOT_VALID, Category::Critical)
                     .reason("NotFound")
                     .message("The source provider (spec.provider.source) is not found."),
+            );
+            None
+        }
+        Some(p) if registry::unsupported_source(&p).is_some() => {
+            conds.set(
+                Condition::new(types::SOURCE_PROVIDER_NOT_VALID, Category::Critical)
+                    .reason(registry::NOT_SUPPORTED_REASON)
+                    .message(registry::unsupported_source(&p).unwrap_or_default()),
             );
             None
         }

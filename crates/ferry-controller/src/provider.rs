@@ -14,6 +14,7 @@ use kube::{Api, ResourceExt};
 
 use crate::context::Context;
 use crate::error::{Result, chain};
+use crate::providers::registry;
 use crate::status::patch_status;
 
 /// Condition types of the Provider (reference §1).
@@ -35,10 +36,13 @@ pub async fn reconcile(provider: Arc<Provider>, ctx: Arc<Context>) -> Result<Act
     let api: Api<Provider> = Api::namespaced(ctx.client.clone(), &ns);
     let mut status = provider.status.clone().unwrap_or_default();
     status.conditions.begin_staging();
-    let requeue = if provider.spec.type_ == ProviderType::VSphere {
-        crate::sources::vsphere_provider::assess(&provider, &ctx, &mut status).await
+    let requeue = if is_local_cluster(&provider) {
+        local_cluster(&mut status)
     } else {
-        assess(&provider, &ctx, &mut status)
+        match registry::source(provider.spec.type_.as_str()) {
+            Ok(adapter) => adapter.assess(&provider, &ctx, &mut status).await,
+            Err(err) => not_supported(&mut status, &err),
+        }
     };
     status.conditions.end_staging();
     status.observed_generation = provider.metadata.generation;
@@ -48,79 +52,49 @@ pub async fn reconcile(provider: Arc<Provider>, ctx: Arc<Context>) -> Result<Act
     Ok(requeue)
 }
 
-/// Compute conditions and phase; returns when to look again.
-fn assess(provider: &Provider, ctx: &Context, status: &mut ProviderStatus) -> Action {
-    let spec = &provider.spec;
-    let url = spec.url.clone().unwrap_or_default();
+/// The local cluster (an `openshift` provider without a URL, the `host`
+/// provider): the destination, always reachable here.
+fn is_local_cluster(provider: &Provider) -> bool {
+    provider.spec.type_ == ProviderType::OpenShift
+        && provider.spec.url.as_deref().unwrap_or_default().is_empty()
+}
+
+fn local_cluster(status: &mut ProviderStatus) -> Action {
     let conds = &mut status.conditions;
-    let settle = |status: &mut ProviderStatus, phase: &str| {
-        status.phase = Some(phase.to_owned());
-    };
-    match spec.type_ {
-        ProviderType::OpenShift if url.is_empty() => {
-            // The local cluster (the `host` provider): always reachable here.
-            conds.set(
-                Condition::new(cnd::VALIDATED, Category::Required)
-                    .reason("Completed")
-                    .message("Validation has been completed."),
-            );
-            conds.set(
-                Condition::new(types::CONNECTION_TEST_SUCCEEDED, Category::Required)
-                    .reason("Tested")
-                    .message("Connection test, succeeded."),
-            );
-            conds.set(
-                Condition::new(types::INVENTORY_CREATED, Category::Required)
-                    .reason("Completed")
-                    .message("The inventory has been loaded."),
-            );
-            conds.set(
-                Condition::new(cnd::READY, Category::Required)
-                    .reason("Completed")
-                    .message("The provider is ready."),
-            );
-            settle(status, "Ready");
-            return Action::requeue(Duration::from_secs(300));
-        }
-        ProviderType::Ova => {}
-        ProviderType::VSphere => {}
-        ref other => {
-            conds.set(
-                Condition::new(types::TYPE_NOT_SUPPORTED, Category::Critical)
-                    .reason("NotSupported")
-                    .message(format!("ferry does not migrate from `{}` providers yet; supported source types: ova, vsphere.", other.as_str())),
-            );
-            settle(status, "ValidationFailed");
-            return Action::requeue(Duration::from_secs(300));
-        }
-    }
-    if url.is_empty() {
-        conds.set(
-            Condition::new(types::URL_NOT_VALID, Category::Critical)
-                .reason("NotSet")
-                .message("spec.url is empty: set it to the OVA directory (a local path, nfs://server/path or server:/path)."),
-        );
-        settle(status, "ValidationFailed");
-        return Action::requeue(Duration::from_secs(300));
-    }
     conds.set(
         Condition::new(cnd::VALIDATED, Category::Required)
             .reason("Completed")
             .message("Validation has been completed."),
     );
+    conds.set(
+        Condition::new(types::CONNECTION_TEST_SUCCEEDED, Category::Required)
+            .reason("Tested")
+            .message("Connection test, succeeded."),
+    );
+    conds.set(
+        Condition::new(types::INVENTORY_CREATED, Category::Required)
+            .reason("Completed")
+            .message("The inventory has been loaded."),
+    );
+    conds.set(
+        Condition::new(cnd::READY, Category::Required)
+            .reason("Completed")
+            .message("The provider is ready."),
+    );
+    status.phase = Some("Ready".to_owned());
+    Action::requeue(Duration::from_secs(300))
+}
 
-    let uid = provider.uid().unwrap_or_default();
-    let ova = |info: &ProviderInfo| ferry_inventory::collector_for(info).map_err(|e| chain(&e));
-    if let Err(err) = ensure_registered(provider, ctx, &uid, &url, ova) {
-        conds.set(
-            Condition::new(types::CONNECTION_TEST_FAILED, Category::Critical)
-                .reason("Tested")
-                .message(err),
-        );
-        settle(status, "ConnectionFailed");
-        return Action::requeue(Duration::from_secs(30));
-    }
-    inventory_conditions(ctx, &uid, status)
+/// A type no adapter serves: `ProviderTypeNotSupported` and nothing else
+/// (no URL check, no connection test, no inventory).
+fn not_supported(status: &mut ProviderStatus, err: &registry::NotSupported) -> Action {
+    status.conditions.set(
+        Condition::new(types::TYPE_NOT_SUPPORTED, Category::Critical)
+            .reason("NotSupported")
+            .message(err.to_string()),
+    );
+    status.phase = Some("ValidationFailed".to_owned());
+    Action::requeue(Duration::from_secs(300))
 }
 
 /// Conditions from the provider's inventory state (common to every source

@@ -1,37 +1,18 @@
 //! Copying one source disk onto its destination volume: open the disk
-//! inside the `.ova` (read in place, never extracted), beside the `.ovf`, or
-//! on a vSphere datastore over HTTPS; copy with the resume journal, verify,
-//! and mark the volume ready.
+//! through the source's session (its provider's `session.rs` says how);
+//! copy with the resume journal, verify, and mark the volume ready.
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use ferry_copy::{CopyOptions, Progress, ResumeOptions};
 use ferry_destination::{Destination, Volume};
-use ferry_image::OpenOptions;
-use ferry_image::{Error as ImageError, ErrorKind, Extent, Gate, Storage};
+use ferry_image::{Error as ImageError, ErrorKind, Extent, Storage};
 
-use super::source::DiskLocation;
+use super::source::SourceDisk;
 use super::throttle::RateLimit;
 use crate::error::chain;
-
-/// How ferry reaches the source disks of a VM.
-#[derive(Clone)]
-pub enum Access {
-    /// Files on this machine (OVA packages).
-    Local,
-    /// A vSphere session whose datastores hold the disks.
-    Vsphere(ferry_vsphere::Client),
-}
-
-impl std::fmt::Debug for Access {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Access::Local => "Local",
-            Access::Vsphere(_) => "Vsphere",
-        })
-    }
-}
+use crate::providers::{OpenedDisk, SourceSession};
 
 /// The outcome of one disk copy.
 #[derive(Debug)]
@@ -68,88 +49,12 @@ pub struct CopyJob {
     pub limit: Option<Arc<RateLimit>>,
 }
 
-/// Open the disk image for reading. Blocking (datastore reads block).
-pub fn open_source(
-    loc: &DiskLocation,
-    access: &Access,
-) -> Result<Arc<dyn ferry_image::Image>, String> {
-    match (loc, access) {
-        (DiskLocation::Ova { package, href }, _) => open_ova(Path::new(package), href),
-        (DiskLocation::Datastore { datacenter, path }, Access::Vsphere(client)) => {
-            let file =
-                ferry_vsphere::DatastoreFile::parse(datacenter, path).map_err(|e| chain(&e))?;
-            ferry_vsphere::open_datastore_image(
-                client,
-                &file,
-                &ferry_vsphere::DatastoreOptions::default(),
-                &OpenOptions::default(),
-            )
-            .map(|(image, _stats)| image)
-            .map_err(|e| format!("opening {path}: {}", chain(&e)))
-        }
-        (DiskLocation::Datastore { path, .. }, Access::Local) => Err(format!(
-            "{path} is on a vSphere datastore, but no vSphere session was given"
-        )),
-    }
-}
-
-fn open_ova(package: &Path, href: &str) -> Result<Arc<dyn ferry_image::Image>, String> {
-    let is_dir = package.is_dir() || package.as_os_str().to_string_lossy().ends_with('/');
-    if is_dir {
-        // The href was checked by the OVF parser; the gate makes sure the
-        // resolved file is still inside the package folder.
-        let anchor = package.join(".ovf-anchor");
-        let path = Gate::default()
-            .resolve(&anchor, href, 1)
-            .map_err(|e| chain(&e))?;
-        ferry_image::open::open_image(&path, &OpenOptions::default()).map_err(|e| chain(&e))
-    } else {
-        let opts = OpenOptions {
-            tar_member: Some(href.to_owned()),
-            ..OpenOptions::default()
-        };
-        ferry_image::open::open_image(package, &opts).map_err(|e| chain(&e))
-    }
-}
-
-/// An identity of the source for the resume journal: it changes when the
-/// source may have changed.
-fn source_identity(loc: &DiskLocation, image: &dyn ferry_image::Image) -> String {
-    match loc {
-        DiskLocation::Ova { package, href } => {
-            let meta = std::fs::metadata(package).ok();
-            let mtime = meta
-                .as_ref()
-                .and_then(|m| m.modified().ok())
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-            format!(
-                "{package}#{href} size={} mtime={}",
-                meta.as_ref().map_or(0, std::fs::Metadata::len),
-                mtime.map_or(0, |d| d.as_nanos())
-            )
-        }
-        // The VM is powered off for the whole copy; a restart powers it off
-        // again before copying.
-        DiskLocation::Datastore { datacenter, path } => {
-            format!("vsphere:{datacenter}:{path} size={}", image.virtual_size())
-        }
-    }
-}
-
-/// Where the disk is, for messages.
-fn where_is(loc: &DiskLocation) -> String {
-    match loc {
-        DiskLocation::Ova { package, href } => format!("{href} from {package}"),
-        DiskLocation::Datastore { path, .. } => path.clone(),
-    }
-}
-
 /// Copy one disk. Blocking: run it on a blocking thread.
 pub fn copy_disk(
     dest: &dyn Destination,
     volume: &Volume,
-    src: &DiskLocation,
-    access: &Access,
+    src: &SourceDisk,
+    session: &dyn SourceSession,
     job: CopyJob,
 ) -> Result<Outcome, String> {
     if dest.is_ready(volume) {
@@ -165,11 +70,15 @@ pub fn copy_disk(
         verify,
         limit,
     } = job;
-    let image = open_source(src, access)?;
+    let OpenedDisk {
+        image,
+        identity,
+        label,
+    } = session.open_disk(src)?;
     if image.virtual_size() > volume.capacity {
         return Err(format!(
             "disk {} is {} bytes, larger than the volume {}/{} ({} bytes): the source's capacity is wrong",
-            where_is(src),
+            label,
             image.virtual_size(),
             volume.namespace,
             volume.name,
@@ -190,7 +99,7 @@ pub fn copy_disk(
         target_is_zero: fresh,
         resume: Some(ResumeOptions {
             journal,
-            source_identity: source_identity(src, image.as_ref()),
+            source_identity: identity,
         }),
         progress: Some(progress),
         ..CopyOptions::default()
@@ -229,7 +138,7 @@ pub fn copy_disk(
             }))
         }
         Err(_) if cancel.load(Ordering::SeqCst) => Ok(Outcome::Canceled),
-        Err(e) => Err(format!("copying {}: {}", where_is(src), chain(&e))),
+        Err(e) => Err(format!("copying {label}: {}", chain(&e))),
     }
 }
 

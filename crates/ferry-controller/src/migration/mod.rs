@@ -5,7 +5,6 @@
 //! the finalizer goes.
 pub mod builder;
 pub mod disks;
-pub mod power;
 mod runner;
 pub mod source;
 pub mod throttle;

@@ -328,26 +328,25 @@ async fn follow_cancel(
     }
 }
 
-/// The scheduling group of each VM: its ESXi host id for a vSphere source
-/// (Forklift limits VMs in flight per host), else one group for all.
+/// The scheduling group of each VM, as its provider's adapter says (vSphere:
+/// the ESXi host id, since Forklift limits VMs in flight per host; OVA: one
+/// group for all).
 async fn schedule_groups(ctx: &Context, plan: &Plan, vms: &[VmStatus]) -> Vec<String> {
     let ns = plan.namespace().unwrap_or_default();
     let src = crate::lookup::provider(ctx, &ns, &plan.spec.provider.source).await;
-    let vsphere = src
+    let adapter = src
         .as_ref()
-        .is_some_and(|p| p.spec.type_ == ferry_core::api::ProviderType::VSphere);
+        .and_then(|p| crate::providers::registry::source(p.spec.type_.as_str()).ok());
     let uid = src.as_ref().map(crate::lookup::uid).unwrap_or_default();
     vms.iter()
         .map(|s| {
-            if !vsphere {
+            let Some(adapter) = adapter else {
                 return String::new();
-            }
+            };
             crate::lookup::find(ctx, &uid, "vms", &s.vm.as_ref())
                 .ok()
                 .flatten()
-                .and_then(|f| {
-                    crate::sources::vsphere::vm_host_id(&f.resource.object).map(str::to_owned)
-                })
+                .map(|f| adapter.schedule_group(&f.resource.object))
                 .unwrap_or_default()
         })
         .collect()

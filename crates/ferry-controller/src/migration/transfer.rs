@@ -10,16 +10,17 @@ use ferry_core::api::phases::{phase, step};
 use ferry_destination::Volume;
 
 use super::builder::Built;
-use super::disks::{self, Access, CopyJob, Done, Outcome};
+use super::disks::{self, CopyJob, Done, Outcome};
 use super::runner::Shared;
 use super::source::SourceVm;
 use super::vm::{Stop, mb};
 use crate::context::{Context, now};
+use crate::providers::SourceSession;
 
 /// The source VM and how to reach its disks.
 pub(super) struct From<'a> {
     pub vm: &'a SourceVm,
-    pub access: &'a Access,
+    pub session: &'a Arc<dyn SourceSession>,
 }
 
 pub(super) async fn copy_disks(
@@ -31,7 +32,7 @@ pub(super) async fn copy_disks(
     volumes: &[Volume],
     cancel: &Arc<AtomicBool>,
 ) -> Result<(), Stop> {
-    let (vm, access) = (from.vm, from.access);
+    let (vm, session) = (from.vm, from.session);
     let workers = ctx.settings.copy_workers;
     let verify = ctx.settings.verify;
     let mut jobs = Vec::new();
@@ -43,8 +44,8 @@ pub(super) async fn copy_disks(
                 format!("disk {} vanished from the inventory", d.index),
             )
         })?;
-        let src = disk.location.clone();
-        let access = access.clone();
+        let src = disk.clone();
+        let session = session.clone();
         let progress = Arc::new(Progress::with_total(d.capacity));
         progresses.push((d.pvc.clone(), progress.clone(), d.capacity));
         let (dest, vol, cancel) = (ctx.destination.clone(), vol.clone(), cancel.clone());
@@ -69,7 +70,7 @@ pub(super) async fn copy_disks(
         let (tx, rx) = tokio::sync::oneshot::channel();
         let name = format!("ferry-copy-{}", d.pvc);
         let spawned = std::thread::Builder::new().name(name).spawn(move || {
-            let _ = tx.send(disks::copy_disk(&*dest, &vol, &src, &access, job));
+            let _ = tx.send(disks::copy_disk(&*dest, &vol, &src, &*session, job));
         });
         if let Err(e) = spawned {
             return Err(Stop::Failed(

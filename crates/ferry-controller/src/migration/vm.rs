@@ -1,5 +1,7 @@
-//! One VM's cold migration (OVA or vSphere source) in Forklift's phase and
-//! pipeline step names: Started → (PreHook) → [vSphere: StorePowerState →
+//! One VM's cold migration in Forklift's phase and pipeline step names,
+//! whatever the source (its adapter in `crate::providers` builds the
+//! source VM, controls its power and opens its disks): Started →
+//! (PreHook) → [sources with power: StorePowerState →
 //! PowerOffSource → WaitForPowerOff] → CreateDataVolumes → CopyDisks →
 //! ConvertGuest (recorded as skipped) → CreateVM → (PostHook) → Completed.
 //! Every phase is idempotent, so a VM resumed after a restart goes through
@@ -14,9 +16,7 @@ use ferry_core::api::kubevirt::vm::VirtualMachine;
 use ferry_core::api::phases::{phase, step};
 use ferry_core::api::plan_status::RestorePowerState;
 use ferry_core::api::plan_status::{Step, Task};
-use ferry_core::api::{
-    Category, Condition, NetworkMap, Plan, ProviderType, StorageMap, TargetPowerState,
-};
+use ferry_core::api::{Category, Condition, NetworkMap, Plan, StorageMap, TargetPowerState};
 use ferry_core::naming::{self, SeededSuffix, TargetNameInputs};
 use ferry_destination::VolumeRequest;
 use k8s_openapi::api::core::v1::Namespace;
@@ -24,15 +24,12 @@ use kube::api::{DeleteParams, PostParams};
 use kube::{Api, ResourceExt};
 
 use super::builder::{self, BuildInputs, Built};
-use super::disks::Access;
-use super::power::{self, Vsphere};
 use super::runner::Shared;
-use super::source::SourceVm;
 use super::transfer::{From, copy_disks};
 use crate::context::{Context, now};
 use crate::error::chain;
 use crate::lookup;
-use crate::sources::vsphere;
+use crate::providers::{SHUTDOWN_TIMEOUT, SourceSession, registry};
 
 /// What every VM of the run shares.
 pub(super) struct Inputs {
@@ -66,7 +63,7 @@ pub(super) async fn migrate(
     let mut source = None;
     let result = run_phases(ctx, inputs, shared, i, cancel, &mut built, &mut source).await;
     if result.is_err()
-        && let Some(v) = &source
+        && let Some(v) = source.as_ref().and_then(|s| s.power().ok())
     {
         // Put the source back as it was before the migration touched it.
         let was = shared
@@ -162,7 +159,7 @@ async fn run_phases(
     i: usize,
     cancel: &Arc<AtomicBool>,
     out: &mut Option<Built>,
-    source: &mut Option<Vsphere>,
+    source: &mut Option<Arc<dyn SourceSession>>,
 ) -> Result<(), Stop> {
     let plan = &inputs.plan;
     let entry = shared
@@ -199,38 +196,17 @@ async fn run_phases(
                 ),
             )
         })?;
-    let mut transfer_host = None;
-    let (vm, access) = match src.spec.type_ {
-        ProviderType::VSphere => {
-            let mut vm = vsphere::source_vm(ctx, &uid, &found)
-                .map_err(|e| Stop::Failed(phase::STARTED.into(), e))?;
-            let client = vsphere::connect(ctx, &src)
-                .await
-                .map_err(|e| Stop::Failed(phase::STARTED.into(), e))?;
-            *source = Some(Vsphere {
-                client: client.clone(),
-                vm: ferry_vsphere::MoRef::new("VirtualMachine", &found.resource.id),
-            });
-            let (transfer, host) = vsphere::transfer_client(ctx, &src, &found, client, &mut vm)
-                .await
-                .map_err(|e| Stop::Failed(phase::STARTED.into(), e))?;
-            transfer_host = host;
-            (vm, Access::Vsphere(transfer))
-        }
-        _ => {
-            let ova: ferry_ovf::Vm = serde_json::from_value(found.resource.object.clone())
-                .map_err(|e| {
-                    Stop::Failed(
-                        phase::STARTED.into(),
-                        format!(
-                            "the inventory VM {} is not an OVA VM: {e}",
-                            found.resource.name
-                        ),
-                    )
-                })?;
-            (SourceVm::from_ova(&ova), Access::Local)
-        }
-    };
+    let adapter = registry::source(src.spec.type_.as_str())
+        .map_err(|e| Stop::Failed(phase::STARTED.into(), e.to_string()))?;
+    let mut vm = adapter
+        .source_vm(ctx, &uid, &found)
+        .map_err(|e| Stop::Failed(phase::STARTED.into(), e))?;
+    let session = adapter
+        .open(ctx, &src, &found, &mut vm)
+        .await
+        .map_err(|e| Stop::Failed(phase::STARTED.into(), e))?;
+    *source = Some(session.clone());
+    let transfer_host = session.transfer_host();
 
     // Target name: targetName → newName → valid source name → sanitised;
     // a name taken by another VM gets a suffix.
@@ -325,8 +301,8 @@ async fn run_phases(
         return Err(Stop::Failed(phase::PRE_HOOK.into(), hook_unsupported()));
     }
 
-    // StorePowerState, PowerOffSource, WaitForPowerOff (vSphere).
-    if let Some(v) = source.as_ref() {
+    // StorePowerState, PowerOffSource, WaitForPowerOff (sources with power).
+    if let Ok(v) = session.power() {
         set_phase(shared, i, phase::STORE_POWER_STATE);
         let known = shared
             .vms
@@ -350,7 +326,7 @@ async fn run_phases(
             .await
             .map_err(fail(phase::POWER_OFF_SOURCE))?;
         set_phase(shared, i, phase::WAIT_FOR_POWER_OFF);
-        v.wait_for_power_off(power::SHUTDOWN_TIMEOUT)
+        v.wait_for_power_off(SHUTDOWN_TIMEOUT)
             .await
             .map_err(fail(phase::WAIT_FOR_POWER_OFF))?;
         // targetPowerState auto (or unset): the target runs when the
@@ -395,10 +371,10 @@ async fn run_phases(
     step_start(shared, i, step::DISK_TRANSFER);
     let from = From {
         vm: &vm,
-        access: &access,
+        session: &session,
     };
     copy_disks(ctx, shared, i, &from, &built, &volumes, cancel).await?;
-    if let Some(v) = source.as_ref() {
+    if let Ok(v) = session.power() {
         // Disks are read by path; make sure they still belong to the VM.
         v.check_still_there()
             .await

@@ -1,7 +1,7 @@
 //! Plan validation: the conditions of reference §1 that apply to the
 //! providers ferry supports. Each check reads the inventory, never the live
 //! source.
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use ferry_core::api::{
     Category, Condition, Hook, MigrationType, NetworkMap, Plan, PlanVm, StorageMap,
@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::context::Context;
 use crate::error::Result;
 use crate::lookup;
+use crate::providers::{Finding, registry};
 
 /// Plan condition types (reference §1, "Plan condition types").
 pub mod types {
@@ -36,7 +37,6 @@ pub mod types {
     pub const TARGET_NAME_NOT_VALID: &str = "TargetNameNotValid";
     pub const HOOK_NOT_VALID: &str = "HookNotValid";
     pub const HOOK_STEP_NOT_VALID: &str = "HookStepNotValid";
-    pub const UNSUPPORTED_OVF_EXPORT_SOURCE: &str = "UnsupportedOVFExportSource";
 }
 
 /// What validation learned about one VM of the plan.
@@ -86,6 +86,7 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
 
     // Providers.
     let source = lookup::provider(ctx, &ns, &spec.provider.source).await;
+    let refused = source.as_ref().and_then(registry::unsupported_source);
     if lookup::provider(ctx, &ns, &spec.provider.destination)
         .await
         .is_none()
@@ -109,6 +110,16 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
             ));
             None
         }
+        Some(_) if refused.is_some() => {
+            out.push(cond(
+                types::SOURCE_PROVIDER_NOT_VALID,
+                Category::Critical,
+                registry::NOT_SUPPORTED_REASON,
+                refused.as_deref().unwrap_or_default(),
+                vec![],
+            ));
+            None
+        }
         Some(p) if !lookup::provider_ready(p) => {
             out.push(cond(
                 types::PROVIDER_NOT_READY,
@@ -119,7 +130,9 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
             ));
             None
         }
-        Some(p) => Some(lookup::uid(p)),
+        Some(p) => registry::source(p.spec.type_.as_str())
+            .ok()
+            .map(|a| (lookup::uid(p), a)),
     };
 
     // Maps.
@@ -211,7 +224,7 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
     }
 
     // VMs, against the inventory.
-    let Some(uid) = source_uid else {
+    let Some((uid, adapter)) = source_uid else {
         return Ok(out);
     };
     let mut missing_ref = Vec::new();
@@ -221,7 +234,7 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
     let mut storage_unmapped = Vec::new();
     let mut critical = Vec::new();
     let mut bad_names = Vec::new();
-    let mut export_source = Vec::new();
+    let mut findings: BTreeMap<&str, (Finding, Vec<String>)> = BTreeMap::new();
     let mut exists = Vec::new();
     let vm_api: Api<ferry_core::api::kubevirt::vm::VirtualMachine> =
         Api::namespaced(ctx.client.clone(), &spec.target_namespace);
@@ -264,23 +277,7 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
             }
         }
         if !mapped_storage.is_empty() || stmap.is_some() {
-            // vSphere: the datastores of the VM's disks; OVA: its one storage.
-            let storages: Vec<String> = if lookup::storage_collection(ctx, &uid) == "datastores" {
-                obj.get("disks")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|d| d.get("datastore")?.get("id")?.as_str())
-                    .filter(|id| !id.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            } else {
-                ctx.inventory
-                    .store()
-                    .list(&uid, "storages", &Default::default())
-                    .map(|v| v.into_iter().map(|r| r.resource.id).collect::<Vec<_>>())
-                    .unwrap_or_default()
-            };
+            let storages = adapter.vm_storages(ctx, &uid, obj);
             if storages.iter().any(|s| !mapped_storage.contains(s)) {
                 storage_unmapped.push(label.clone());
             }
@@ -288,12 +285,12 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
         if found.concerns.iter().any(|c| c.category == "Critical") {
             critical.push(label.clone());
         }
-        if obj
-            .get("ovaSource")
-            .and_then(Value::as_str)
-            .is_some_and(|s| s != "VMware")
-        {
-            export_source.push(label.clone());
+        for f in adapter.vm_findings(obj) {
+            findings
+                .entry(f.condition)
+                .or_insert_with(|| (f, Vec::new()))
+                .1
+                .push(label.clone());
         }
         if let Some(t) = vm.target_name.as_deref() {
             if naming::check_dns1123_label(t).is_err() {
@@ -380,14 +377,16 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
         "Target VM name is not a DNS-1123 label.",
         bad_names,
     );
-    push(
-        &mut out,
-        types::UNSUPPORTED_OVF_EXPORT_SOURCE,
-        Category::Warn,
-        "NotSupported",
-        "The OVA was not exported by VMware; the migration may not boot.",
-        export_source,
-    );
+    for (f, items) in findings.into_values() {
+        push(
+            &mut out,
+            f.condition,
+            f.category,
+            f.reason,
+            f.message,
+            items,
+        );
+    }
     Ok(out)
 }
 

@@ -3,14 +3,18 @@
 //! (a guest shutdown through VMware Tools, a hard power off when the
 //! guest cannot be asked), WaitForPowerOff (poll; a hard power off when the
 //! guest does not stop in time). On failure or cancel the source is put
-//! back as it was.
+//! back as it was. The VM's disks are read from its datastores over
+//! HTTPS, through vCenter or the ESXi host a Ready Host CR names.
 use std::time::Duration;
 
 use ferry_core::api::plan_status::RestorePowerState;
+use ferry_image::OpenOptions;
 use ferry_vsphere::{Client, MoRef, PowerState};
+use futures::future::BoxFuture;
 
-/// How long a guest shutdown may take before the VM is powered off hard.
-pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(300);
+use crate::error::chain;
+use crate::migration::source::{DiskLocation, SourceDisk};
+use crate::providers::{OpenedDisk, PowerControl, SourceSession, Unsupported, WarmSource};
 
 /// The source VM and a session to its vCenter/ESXi.
 #[derive(Clone)]
@@ -142,5 +146,85 @@ impl Vsphere {
         if let Err(e) = result {
             tracing::warn!(vm = %self.vm, error = %describe(&e), "cannot power the source VM back on");
         }
+    }
+}
+
+impl PowerControl for Vsphere {
+    fn store_power_state(&self) -> BoxFuture<'_, Result<RestorePowerState, String>> {
+        Box::pin(Vsphere::store_power_state(self))
+    }
+    fn power_off_source(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(Vsphere::power_off_source(self))
+    }
+    fn wait_for_power_off(&self, timeout: Duration) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(Vsphere::wait_for_power_off(self, timeout))
+    }
+    fn check_still_there(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(Vsphere::check_still_there(self))
+    }
+    fn restore(&self, was: Option<RestorePowerState>) -> BoxFuture<'_, ()> {
+        Box::pin(Vsphere::restore(self, was))
+    }
+}
+
+/// One vSphere VM during its migration: power through vCenter (or the
+/// host the provider names), disks through `transfer`.
+pub struct Session {
+    /// The VM and the provider's session.
+    pub power: Vsphere,
+    /// The session the disks are read through.
+    pub transfer: Client,
+    /// The ESXi host the disks are read from, when not vCenter.
+    pub host: Option<String>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("power", &self.power)
+            .field("host", &self.host)
+            .finish()
+    }
+}
+
+impl SourceSession for Session {
+    fn power(&self) -> Result<&dyn PowerControl, Unsupported> {
+        Ok(&self.power)
+    }
+
+    fn warm(&self) -> Result<&dyn WarmSource, Unsupported> {
+        Err(Unsupported::because(
+            "ferry does not take vSphere snapshots or query changed disk areas (changed block tracking) yet: migrate this VM cold",
+        ))
+    }
+
+    fn transfer_host(&self) -> Option<String> {
+        self.host.clone()
+    }
+
+    fn open_disk(&self, disk: &SourceDisk) -> Result<OpenedDisk, String> {
+        let DiskLocation::Datastore { datacenter, path } = &disk.location else {
+            return Err(format!(
+                "disk {} is not on a vSphere datastore",
+                disk.source
+            ));
+        };
+        let file = ferry_vsphere::DatastoreFile::parse(datacenter, path).map_err(|e| chain(&e))?;
+        let image = ferry_vsphere::open_datastore_image(
+            &self.transfer,
+            &file,
+            &ferry_vsphere::DatastoreOptions::default(),
+            &OpenOptions::default(),
+        )
+        .map(|(image, _stats)| image)
+        .map_err(|e| format!("opening {path}: {}", chain(&e)))?;
+        // The VM is powered off for the whole copy; a restart powers it off
+        // again before copying.
+        let identity = format!("vsphere:{datacenter}:{path} size={}", image.virtual_size());
+        Ok(OpenedDisk {
+            image,
+            identity,
+            label: path.clone(),
+        })
     }
 }

@@ -1,104 +1,24 @@
 //! Reaching a vSphere provider: its Secret (`user`, `password`, optional
 //! `thumbprint`, `cacert`/`ca.crt`, `insecureSkipVerify`) and URL become
 //! [`ClientOptions`]; client errors become Forklift's provider conditions.
-//! No secret value is ever put in a message.
+//! No secret value is ever put in a message. The SOAP client itself is
+//! `ferry-vsphere`'s [`Client`].
 use std::collections::BTreeMap;
 
 use ferry_core::api::Provider;
 use ferry_inventory::StoredResource;
 use ferry_vsphere::{Client, ClientOptions, ErrorKind, Secret as Password, TlsOptions};
-use k8s_openapi::api::core::v1::{ObjectReference, Secret};
-use kube::{Api, ResourceExt};
+use kube::ResourceExt;
 
 use crate::context::Context;
 use crate::migration::source::{DiskLocation, SourceVm};
-
-/// The provider's Secret as text values (`data` decoded, `stringData` on
-/// top), with its resourceVersion.
-pub async fn read_secret(
-    client: &kube::Client,
-    provider: &Provider,
-) -> Result<(BTreeMap<String, String>, String), String> {
-    read_secret_ref(
-        client,
-        &provider.spec.secret,
-        &provider.namespace().unwrap_or_default(),
-    )
-    .await
-}
-
-/// The Secret `r` names (namespace defaults to `ns`) as text values, with
-/// its resourceVersion.
-pub async fn read_secret_ref(
-    client: &kube::Client,
-    r: &ObjectReference,
-    ns: &str,
-) -> Result<(BTreeMap<String, String>, String), String> {
-    let name = r
-        .name
-        .as_deref()
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| "spec.secret names no Secret: create one with the keys user and password and reference it".to_owned())?;
-    let ns = r
-        .namespace
-        .clone()
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| ns.to_owned());
-    let secret = Api::<Secret>::namespaced(client.clone(), &ns)
-        .get_opt(name)
-        .await
-        .map_err(|e| {
-            format!(
-                "cannot read Secret {ns}/{name}: {}",
-                crate::error::chain(&e)
-            )
-        })?
-        .ok_or_else(|| format!("Secret {ns}/{name} (spec.secret) does not exist"))?;
-    let mut out = BTreeMap::new();
-    for (k, v) in secret.data.unwrap_or_default() {
-        let text = String::from_utf8(v.0)
-            .map_err(|_| format!("Secret {ns}/{name}: key {k} is not UTF-8 text"))?;
-        out.insert(k, text);
-    }
-    for (k, v) in secret.string_data.unwrap_or_default() {
-        out.insert(k, v);
-    }
-    Ok((out, secret.metadata.resource_version.unwrap_or_default()))
-}
+use crate::providers::secret::read_secret;
 
 /// Log in to the provider's vCenter or ESXi with its Secret.
 pub async fn connect(ctx: &Context, provider: &Provider) -> Result<Client, String> {
     let (secret, _) = read_secret(&ctx.client, provider).await?;
     let opts = client_options(provider, &secret)?;
     Client::connect(&opts).await.map_err(|e| connect_error(&e))
-}
-
-/// The migration's view of an inventory VM of a vSphere provider: its
-/// datacenter comes from the VM's inventory path (`/DC0/vm/...`), network
-/// names from the provider's `networks` collection.
-pub fn source_vm(ctx: &Context, uid: &str, found: &StoredResource) -> Result<SourceVm, String> {
-    let path = &found.resource.path;
-    let datacenter = path
-        .trim_start_matches('/')
-        .split('/')
-        .next()
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| {
-            format!(
-                "VM {} has no datacenter in its inventory path {path:?}",
-                found.resource.name
-            )
-        })?
-        .to_owned();
-    let store = ctx.inventory.store();
-    let name_of = |id: &str| {
-        store
-            .get(uid, "networks", id)
-            .ok()
-            .flatten()
-            .map(|r| r.resource.name)
-    };
-    SourceVm::from_vsphere(&found.resource.object, &datacenter, &name_of)
 }
 
 /// Where the disks of `vm` are read from: the ESXi host itself when a Ready

@@ -1,4 +1,4 @@
-//! The Provider reconciler's part for `type: vsphere`: check the URL and
+//! The vSphere provider adapter. The Provider's conditions: check the URL and
 //! Secret (`SecretNotValid`, `UrlNotValid`), test the connection
 //! (`ConnectionTestSucceeded`, or `ConnectionAuthFailed` /
 //! `ConnectionTestFailed` naming what to fix), record the server's
@@ -11,15 +11,87 @@ use std::time::{Duration, Instant};
 
 use ferry_core::api::condition::types as cnd;
 use ferry_core::api::{Category, Condition, Provider, ProviderStatus};
-use ferry_inventory::collector::Collector;
+use ferry_inventory::StoredResource;
 use ferry_vsphere::Client;
-use ferry_vsphere::inventory::{VsphereCollector, VsphereOptions};
+use futures::future::BoxFuture;
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
+use serde_json::Value;
 
-use super::vsphere::{client_options, connect_error, failure_condition, read_secret};
+use super::client::{client_options, connect_error, failure_condition};
+use super::{builder, checks, client, collector, session};
 use crate::context::{ConnectionTest, Context};
+use crate::migration::source::SourceVm;
 use crate::provider::{ensure_registered, inventory_conditions, types};
+use crate::providers::secret::read_secret;
+use crate::providers::{Finding, SourceProvider, SourceSession};
+
+/// The `vsphere` adapter.
+#[derive(Debug, Clone, Copy)]
+pub struct Vsphere;
+
+impl SourceProvider for Vsphere {
+    fn provider_type(&self) -> &'static str {
+        "vsphere"
+    }
+
+    fn assess<'a>(
+        &'a self,
+        provider: &'a Provider,
+        ctx: &'a Arc<Context>,
+        status: &'a mut ProviderStatus,
+    ) -> BoxFuture<'a, Action> {
+        Box::pin(assess(provider, ctx, status))
+    }
+
+    fn storage_collection(&self) -> &'static str {
+        "datastores"
+    }
+
+    fn vm_storages(&self, _ctx: &Context, _uid: &str, vm: &Value) -> Vec<String> {
+        checks::vm_storages(vm)
+    }
+
+    fn vm_findings(&self, vm: &Value) -> Vec<Finding> {
+        checks::vm_findings(vm)
+    }
+
+    fn source_vm(
+        &self,
+        ctx: &Context,
+        uid: &str,
+        found: &StoredResource,
+    ) -> Result<SourceVm, String> {
+        builder::source_vm(ctx, uid, found)
+    }
+
+    fn schedule_group(&self, vm: &Value) -> String {
+        client::vm_host_id(vm).unwrap_or_default().to_owned()
+    }
+
+    fn open<'a>(
+        &'a self,
+        ctx: &'a Arc<Context>,
+        provider: &'a Provider,
+        found: &'a StoredResource,
+        vm: &'a mut SourceVm,
+    ) -> BoxFuture<'a, Result<Arc<dyn SourceSession>, String>> {
+        Box::pin(async move {
+            let vcenter = client::connect(ctx, provider).await?;
+            let power = session::Vsphere {
+                client: vcenter.clone(),
+                vm: ferry_vsphere::MoRef::new("VirtualMachine", &found.resource.id),
+            };
+            let (transfer, host) =
+                client::transfer_client(ctx, provider, found, vcenter, vm).await?;
+            Ok(Arc::new(session::Session {
+                power,
+                transfer,
+                host,
+            }) as Arc<dyn SourceSession>)
+        })
+    }
+}
 
 /// Condition types only vSphere providers raise.
 pub mod vtypes {
@@ -37,11 +109,7 @@ fn phase(status: &mut ProviderStatus, p: &str) {
 }
 
 /// Assess a vSphere provider; returns when to look again.
-pub async fn assess(
-    provider: &Provider,
-    ctx: &Arc<Context>,
-    status: &mut ProviderStatus,
-) -> Action {
+async fn assess(provider: &Provider, ctx: &Arc<Context>, status: &mut ProviderStatus) -> Action {
     let (secret, secret_rv) = match read_secret(&ctx.client, provider).await {
         Ok(s) => s,
         Err(msg) => {
@@ -111,10 +179,7 @@ pub async fn assess(
         }
     }
 
-    let collector_opts = VsphereOptions::new(opts);
-    let vsphere = move |_: &ferry_inventory::model::ProviderInfo| {
-        Ok(Arc::new(VsphereCollector::new(collector_opts)) as Arc<dyn Collector>)
-    };
+    let vsphere = move |_: &ferry_inventory::model::ProviderInfo| Ok(collector::collector(opts));
     if let Err(err) = ensure_registered(provider, ctx, &uid, &key, vsphere) {
         status.conditions.set(
             Condition::new(types::CONNECTION_TEST_FAILED, Category::Critical)
