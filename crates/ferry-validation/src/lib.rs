@@ -9,13 +9,15 @@
 //! and add concerns, exactly as files mounted into OPA's policy folder do.
 //!
 //! Every shipped policy is differential-tested against real OPA
-//! (`tests/opa_differential.rs`). Policies avoid the one known divergence
-//! between regorus and OPA: negating a call whose argument may be undefined
-//! (`not f(input.missing)`).
+//! (`tests/opa_differential.rs`). Every module is rewritten before loading
+//! so that negations give OPA's answer (`not f(input.missing)` is undefined
+//! in OPA, true in plain regorus): see `negation.rs` and
+//! `tests/opa_differential_negation.rs`.
 #![forbid(unsafe_code)]
 
 mod bundled;
 pub mod error;
+mod negation;
 pub mod sources;
 
 use std::collections::BTreeMap;
@@ -384,14 +386,22 @@ fn add_module(engine: &mut Engine, src: &PolicySource) -> Result<()> {
     };
     let mut first_err = None;
     for v0 in order {
+        // Negations are rewritten so that regorus answers as OPA does.
+        let text = match negation::rewrite(&src.origin, &src.text, !v0) {
+            Ok(text) => text,
+            Err(e) => {
+                first_err.get_or_insert(e);
+                continue;
+            }
+        };
         engine.set_rego_v0(v0);
-        match engine.add_policy(src.origin.clone(), src.text.clone()) {
+        match engine.add_policy(src.origin.clone(), text) {
             Ok(_) => {
                 engine.set_rego_v0(false);
                 return Ok(());
             }
             Err(e) => {
-                first_err.get_or_insert(e);
+                first_err.get_or_insert(format!("{e:#}"));
             }
         }
     }
