@@ -310,3 +310,30 @@ fn validator_is_send_sync_clone() {
     fn check<T: Send + Sync + Clone>() {}
     check::<Validator>();
 }
+
+#[test]
+fn revalidation_version_follows_user_rules() {
+    let rule = |id: &str| PolicySource {
+        origin: "configmap/ns/forklift-validation-config/a.rego".into(),
+        text: format!(
+            "package io.konveyor.forklift.ova\nimport rego.v1\nconcerns contains {{\"id\": \"{id}\", \"category\": \"Warning\", \"label\": \"x\"}} if input.name\n"
+        ),
+        user: true,
+    };
+    let shipped = Validator::bundled().unwrap();
+    assert!(!shipped.has_user_rules());
+    assert_eq!(shipped.revalidation_version("ova").unwrap(), 6);
+    let a = Validator::builder().source(rule("user.a")).build().unwrap();
+    let b = Validator::builder().source(rule("user.b")).build().unwrap();
+    assert!(a.has_user_rules());
+    let va = a.revalidation_version("ova").unwrap();
+    let vb = b.revalidation_version("ova").unwrap();
+    assert!(va >= USER_RULES_VERSION_BASE && vb >= USER_RULES_VERSION_BASE);
+    assert_ne!(va, vb);
+    // Stable for the same rules (a restart does not revalidate).
+    let again = Validator::builder().source(rule("user.a")).build().unwrap();
+    assert_eq!(again.revalidation_version("ova").unwrap(), va);
+    // Other packages keep their RULES_VERSION; the policies' own number is unchanged.
+    assert_eq!(a.revalidation_version("vsphere").unwrap(), 6);
+    assert_eq!(a.rules_version("ova").unwrap(), 6);
+}
