@@ -64,7 +64,14 @@ concerns contains {{"id": "user.never", "category": "Warning", "label": "never",
 /// inventory database in the data directory.
 fn concerns(data: &Path) -> Vec<(String, Vec<String>)> {
     let out = Command::new(env!("CARGO_BIN_EXE_ferry"))
-        .args(["inventory", "vms", "--provider", "openshift-mtv/ova-appliances", "-o", "json"])
+        .args([
+            "inventory",
+            "vms",
+            "--provider",
+            "openshift-mtv/ova-appliances",
+            "-o",
+            "json",
+        ])
         .arg("--data-dir")
         .arg(data)
         .env_remove("FERRY_INVENTORY_URL")
@@ -126,12 +133,8 @@ fn serve_loads_user_rules_from_a_folder_and_the_config_map() {
     std::fs::create_dir_all(&rules).unwrap();
     std::fs::write(rules.join("folder.rego"), folder_rule("user.folder.v1")).unwrap();
     let log = work.join("serve.log");
-    let (_server, kubeconfig) = start_serve(
-        &[],
-        &data,
-        &["--rules", rules.to_str().unwrap()],
-        &log,
-    );
+    let (_server, kubeconfig) =
+        start_serve(&[], &data, &["--rules", rules.to_str().unwrap()], &log);
     let appliances = work.join("sample/appliances");
     let provider = format!(
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: openshift-mtv\n---\napiVersion: forklift.konveyor.io/v1beta1\nkind: Provider\nmetadata:\n  name: ova-appliances\n  namespace: openshift-mtv\nspec:\n  type: ova\n  url: \"{}\"\n  secret: {{}}\n",
@@ -205,7 +208,13 @@ fn serve_loads_user_rules_from_a_folder_and_the_config_map() {
     // Deleting the ConfigMap removes its concern.
     kubectl(
         &kubeconfig,
-        &["delete", "configmap", "forklift-validation-config", "-n", "openshift-mtv"],
+        &[
+            "delete",
+            "configmap",
+            "forklift-validation-config",
+            "-n",
+            "openshift-mtv",
+        ],
         None,
     );
     wait_for("the ConfigMap rule's concern gone", LIMIT, || {

@@ -78,7 +78,10 @@ impl Rules {
         {
             Ok(v) => Ok((v, d)),
             Err(e) => {
-                tracing::error!("the user rules of the {CONFIG_MAP} ConfigMaps are not used: {}", e.full_message());
+                tracing::error!(
+                    "the user rules of the {CONFIG_MAP} ConfigMaps are not used: {}",
+                    e.full_message()
+                );
                 let d = sources::digest(&folders);
                 let v = tokio::task::spawn_blocking(move || build(folders))
                     .await
@@ -126,7 +129,10 @@ impl Rules {
                 let user_rules = validator.sources().iter().filter(|s| s.user).count();
                 self.validator.replace(validator);
                 *self.lock() = (d, None);
-                tracing::info!(user_rules, "validation rules changed; validating every VM again");
+                tracing::info!(
+                    user_rules,
+                    "validation rules changed; validating every VM again"
+                );
                 self.inventory.refresh_all();
                 Ok(true)
             }
@@ -200,7 +206,8 @@ async fn read_config_maps(args: &RulesArgs, client: &Client) -> anyhow::Result<V
         let name = format!("{}/{}", map.namespace().unwrap_or_default(), map.name_any());
         let data: BTreeMap<String, String> = map.data.unwrap_or_default();
         out.extend(
-            sources::from_config_map(&name, &data).map_err(|e| anyhow::anyhow!(e.full_message()))?,
+            sources::from_config_map(&name, &data)
+                .map_err(|e| anyhow::anyhow!(e.full_message()))?,
         );
     }
     Ok(out)
