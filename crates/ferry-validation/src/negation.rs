@@ -151,7 +151,7 @@ fn apply(text: &str, mut edits: Vec<Edit>) -> String {
     };
     // Later edits first, so earlier offsets stay valid; at one offset the
     // insertion (empty range) goes in before the replacement that starts there.
-    edits.sort_by(|a, b| (b.start, b.end).cmp(&(a.start, a.end)));
+    edits.sort_by_key(|e| std::cmp::Reverse((e.start, e.end)));
     let mut out = text.to_owned();
     for e in edits {
         out.replace_range(e.start..e.end, &original(&e.text));

@@ -54,7 +54,7 @@ fn cases() -> Vec<(String, Value)> {
         .map(|(i, v)| (format!("fixed #{i} {v}"), v))
         .collect();
     // Random combinations of present, missing and odd values.
-    let mut rng = common::Rng::new(0x5eed_0f_1e55);
+    let mut rng = common::Rng::new(0x005e_ed0f_1e55);
     let pools: [(&str, Vec<Value>); 10] = [
         ("n", vec![json!(0), json!(1), json!(2)]),
         ("m", vec![json!(0), json!(1)]),
