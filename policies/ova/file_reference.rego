@@ -22,7 +22,7 @@ concerns contains flag if {
 	href := object.get(problem, "href", "unknown")
 	reason := object.get(file_problem_texts, object.get(problem, "problem", ""), "it cannot be used")
 	flag := {
-		"id": "ova.file.reference.invalid",
+		"id": "ferry.ova.file.reference.invalid",
 		"category": "Critical",
 		"label": sprintf("File reference '%v' cannot be used", [href]),
 		"assessment": sprintf("The OVF references '%v' but %v. Fix the descriptor's References section or re-export the appliance.", [href, reason]),

@@ -21,7 +21,7 @@ concerns contains flag if {
 	file := object.get(problem, "file", "unknown")
 	reason := object.get(manifest_problem_texts, object.get(problem, "problem", ""), "the manifest check failed")
 	flag := {
-		"id": "ova.manifest.checksum.mismatch",
+		"id": "ferry.ova.manifest.checksum.mismatch",
 		"category": "Critical",
 		"label": sprintf("Manifest check failed for '%v'", [file]),
 		"assessment": sprintf("File '%v': %v. The package is corrupt or was modified after export; copy or export it again.", [file, reason]),

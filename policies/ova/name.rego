@@ -2,11 +2,12 @@ package io.konveyor.forklift.ova
 
 import rego.v1
 
-# A DNS-1123 subdomain of at most 63 characters: lower-case letters, digits,
-# '-' and '.', starting and ending with a letter or digit.
+# At most 63 letters (either case), digits, '-' and '.', starting and ending
+# with a letter or digit, or empty. Upper-case letters are accepted: the
+# target name is the lower-cased, sanitised VM name.
 vm_name_valid if {
-	regex.match(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`, input.name)
-	count(input.name) <= 63
+	regex.match(`^(([A-Za-z0-9][-A-Za-z0-9.]*)?[A-Za-z0-9])?$`, input.name)
+	count(input.name) < 64
 }
 
 concerns contains flag if {
@@ -16,6 +17,6 @@ concerns contains flag if {
 		"id": "ova.name.invalid",
 		"category": "Warning",
 		"label": "Invalid VM Name",
-		"assessment": "The VM name is not a valid Kubernetes name (at most 63 lower-case letters, digits, '-' or '.', starting and ending with a letter or digit). The target VM gets a sanitised name unless you set one in the plan.",
+		"assessment": "The VM name has characters other than letters, digits, '-' and '.', does not start and end with a letter or digit, or is longer than 63 characters. The target VM gets a sanitised name unless you set one in the plan.",
 	}
 }

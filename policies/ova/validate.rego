@@ -5,8 +5,8 @@
 # Writing rules that agree with OPA (ferry evaluates them with regorus):
 # - guard `some x in input.list` with `is_array(input.list)`: regorus fails
 #   on a non-collection where OPA is just undefined;
-# - never negate a call whose argument may be undefined (`not f(input.x)`):
-#   regorus makes it true, OPA undefined. Test a helper rule instead.
+# - negations behave as in OPA: ferry rewrites `not f(input.x)` before
+#   loading so that an undefined argument makes the body undefined.
 package io.konveyor.forklift.ova
 
 import rego.v1

@@ -2,16 +2,17 @@ package io.konveyor.forklift.vmware
 
 import rego.v1
 
-# Disk bytes are read from a datastore; a disk without a datastore reference
-# (no `datastore`, or an empty `datastore.id`) has nothing ferry can copy.
-disk_on_datastore(disk) if {
-	is_string(disk.datastore.id)
-	disk.datastore.id != ""
-}
-
+# A disk whose datastore reference has an empty id is not on a datastore:
+# the inventory writes `{"kind": "", "id": ""}` for such a disk, and ferry
+# can neither read its bytes through a datastore nor map it to a storage
+# class. A disk with no `datastore` key at all is not judged (as Forklift).
 disk_without_datastore if {
-	some disk in vm_disks
-	not disk_on_datastore(disk)
+	is_array(input.disks)
+	some disk in input.disks
+	is_object(disk)
+	is_object(disk.datastore)
+	countable(disk.datastore.id)
+	count(disk.datastore.id) == 0
 }
 
 concerns contains flag if {

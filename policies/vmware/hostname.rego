@@ -4,7 +4,7 @@ import rego.v1
 
 # The guest host name (from VMware Tools) names the target VM's guest; an
 # empty or default one may be replaced during migration.
-default_host_names := {"localhost.localdomain", "localhost"}
+default_host_names := {"localhost.localdomain"}
 
 concerns contains flag if {
 	input.hostName == ""

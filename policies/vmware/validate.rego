@@ -7,8 +7,8 @@
 # Writing rules that agree with OPA (ferry evaluates them with regorus):
 # - guard `some x in input.list` with `is_array(input.list)`: regorus fails
 #   on a non-collection where OPA is just undefined;
-# - never negate a call whose argument may be undefined (`not f(input.x)`):
-#   regorus makes it true, OPA undefined. Test a helper rule instead.
+# - negations behave as in OPA: ferry rewrites `not f(input.x)` before
+#   loading so that an undefined argument makes the body undefined.
 package io.konveyor.forklift.vmware
 
 import rego.v1
@@ -43,6 +43,15 @@ device_kinds contains kind if {
 }
 
 # The cluster the VM's host belongs to, when the input carries it.
+# Values `count` accepts (regorus fails on others, where OPA is undefined).
+countable(x) if is_string(x)
+
+countable(x) if is_array(x)
+
+countable(x) if is_object(x)
+
+countable(x) if is_set(x)
+
 vm_cluster := input.host.cluster if is_object(input.host.cluster)
 
 # A whole, non-negative number (device keys, unit numbers).

@@ -271,6 +271,14 @@ impl Inventory {
         Ok(())
     }
 
+    /// Ask every provider for a cycle now, e.g. after the validation rules
+    /// changed: the cycle validates every VM whose rules version is stale.
+    pub fn refresh_all(&self) {
+        for entry in self.providers().values() {
+            entry.refresh.notify_one();
+        }
+    }
+
     /// The registration of a provider.
     pub fn provider_info(&self, uid: &str) -> Option<ProviderInfo> {
         self.providers().get(uid).map(|e| e.info.clone())

@@ -15,7 +15,8 @@
 //! - [`web::router`]: Forklift's inventory REST API over the store.
 //! - [`client`]: a small HTTP client of that API for the CLI.
 //! - [`validate::VmValidator`] is implemented for
-//!   `ferry_validation::Validator` (the regorus policy engine).
+//!   `ferry_validation::Validator` (the regorus policy engine) and for
+//!   [`SharedValidator`], whose policies can be replaced at run time.
 #![forbid(unsafe_code)]
 
 pub mod client;
@@ -38,3 +39,4 @@ pub use model::{
     ApplyReport, Concern, ProviderInfo, Ref, Resource, Snapshot, StoredProvider, StoredResource,
 };
 pub use ova::collector_for;
+pub use rego::SharedValidator;

@@ -9,13 +9,15 @@
 //! and add concerns, exactly as files mounted into OPA's policy folder do.
 //!
 //! Every shipped policy is differential-tested against real OPA
-//! (`tests/opa_differential.rs`). Policies avoid the one known divergence
-//! between regorus and OPA: negating a call whose argument may be undefined
-//! (`not f(input.missing)`).
+//! (`tests/opa_differential.rs`). Every module is rewritten before loading
+//! so that negations give OPA's answer (`not f(input.missing)` is undefined
+//! in OPA, true in plain regorus): see `negation.rs` and
+//! `tests/opa_differential_negation.rs`.
 #![forbid(unsafe_code)]
 
 mod bundled;
 pub mod error;
+mod negation;
 pub mod sources;
 
 use std::collections::BTreeMap;
@@ -168,9 +170,14 @@ pub struct Validator {
     sources: Vec<PolicySource>,
     packages: Vec<String>,
     digest: String,
+    /// [`Validator::revalidation_version`] of the packages with user rules.
+    user_rule_versions: BTreeMap<String, i64>,
 }
 
 const PACKAGE_PREFIX: &str = "data.io.konveyor.forklift.";
+
+/// Revalidation versions of packages with user rules start here.
+pub const USER_RULES_VERSION_BASE: i64 = 1_000_000;
 
 impl Validator {
     /// The bundled pack only.
@@ -204,9 +211,35 @@ impl Validator {
             limit: time_limit,
             check_interval: NonZeroU32::MIN.saturating_add(999),
         });
+        // Per package: a digest of its modules and whether a user rule is among them.
+        let mut by_package: BTreeMap<String, (Sha256, bool)> = BTreeMap::new();
         for src in &sources {
-            add_module(&mut engine, src)?;
+            let package = add_module(&mut engine, src)?;
+            let name = package
+                .strip_prefix(PACKAGE_PREFIX)
+                .unwrap_or(&package)
+                .to_owned();
+            let entry = by_package
+                .entry(name)
+                .or_insert_with(|| (Sha256::new(), false));
+            entry.0.update(src.origin.as_bytes());
+            entry.0.update([0]);
+            entry.0.update(src.text.as_bytes());
+            entry.0.update([0]);
+            entry.1 |= src.user;
         }
+        let user_rule_versions = by_package
+            .into_iter()
+            .filter(|(_, (_, user))| *user)
+            .map(|(name, (hasher, _))| {
+                let d = hasher.finalize();
+                let mut first = [0u8; 8];
+                first.copy_from_slice(&d[..8]);
+                // 47 bits (exact in JSON numbers everywhere), above any RULES_VERSION.
+                let n = (u64::from_be_bytes(first) >> 17) as i64 + USER_RULES_VERSION_BASE;
+                (name, n)
+            })
+            .collect();
         let mut packages: Vec<String> = engine
             .get_packages()
             .map_err(|e| {
@@ -219,23 +252,13 @@ impl Validator {
             .collect();
         packages.sort();
         packages.dedup();
-        let mut hasher = Sha256::new();
-        for s in &sources {
-            hasher.update(s.origin.as_bytes());
-            hasher.update([0]);
-            hasher.update(s.text.as_bytes());
-            hasher.update([0]);
-        }
-        let digest = hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let digest = sources::digest(&sources);
         let validator = Self {
             engine,
             sources,
             packages,
             digest,
+            user_rule_versions,
         };
         // Compile now, so a broken rule is reported at load time, not on the first VM.
         for p in &validator.packages {
@@ -297,6 +320,26 @@ impl Validator {
                     format!("{PACKAGE_PREFIX}{package}.rules_version is not {{\"rules_version\": <integer>}}"),
                 )
             })
+    }
+
+    /// The version the inventory stores with a VM's concerns to know when to
+    /// validate it again. Without user rules in `provider_type`'s package it
+    /// is the policies' `RULES_VERSION`. With user rules it is derived from
+    /// the SHA-256 of every module of the package (at least
+    /// [`USER_RULES_VERSION_BASE`]), so adding, changing or removing a user
+    /// rule revalidates every VM even when its author did not bump
+    /// `RULES_VERSION`.
+    pub fn revalidation_version(&self, provider_type: &str) -> Result<i64> {
+        let package = self.package(provider_type)?;
+        match self.user_rule_versions.get(package) {
+            Some(v) => Ok(*v),
+            None => self.rules_version(provider_type),
+        }
+    }
+
+    /// True when user rules are loaded (from a folder or a ConfigMap).
+    pub fn has_user_rules(&self) -> bool {
+        self.sources.iter().any(|s| s.user)
     }
 
     /// [`needs_revalidation`] with the current rules version of `provider_type`.
@@ -370,7 +413,8 @@ impl Validator {
     }
 }
 
-fn add_module(engine: &mut Engine, src: &PolicySource) -> Result<()> {
+/// Loads one module; returns its package (`data.io.konveyor.forklift.ova`).
+fn add_module(engine: &mut Engine, src: &PolicySource) -> Result<String> {
     let what = if src.user { "user rule" } else { "policy" };
     // Forklift documents user rules in Rego v0 syntax; shipped policies and
     // newer rules use v1. Parse in the syntax the text looks like first.
@@ -384,14 +428,22 @@ fn add_module(engine: &mut Engine, src: &PolicySource) -> Result<()> {
     };
     let mut first_err = None;
     for v0 in order {
-        engine.set_rego_v0(v0);
-        match engine.add_policy(src.origin.clone(), src.text.clone()) {
-            Ok(_) => {
-                engine.set_rego_v0(false);
-                return Ok(());
-            }
+        // Negations are rewritten so that regorus answers as OPA does.
+        let text = match negation::rewrite(&src.origin, &src.text, !v0) {
+            Ok(text) => text,
             Err(e) => {
                 first_err.get_or_insert(e);
+                continue;
+            }
+        };
+        engine.set_rego_v0(v0);
+        match engine.add_policy(src.origin.clone(), text) {
+            Ok(package) => {
+                engine.set_rego_v0(false);
+                return Ok(package);
+            }
+            Err(e) => {
+                first_err.get_or_insert(format!("{e:#}"));
             }
         }
     }

@@ -23,6 +23,24 @@ pub struct PolicySource {
     pub user: bool,
 }
 
+/// SHA-256 (hex) over the origins and texts of `sources`, in order: equal
+/// exactly when the same modules come from the same places.
+pub fn digest(sources: &[PolicySource]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for s in sources {
+        hasher.update(s.origin.as_bytes());
+        hasher.update([0]);
+        hasher.update(s.text.as_bytes());
+        hasher.update([0]);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The bundled pack.
 pub fn bundled() -> Vec<PolicySource> {
     crate::bundled::POLICIES

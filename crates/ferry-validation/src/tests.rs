@@ -25,7 +25,7 @@ fn ids(v: &Validation) -> Vec<&str> {
 fn clean_vm_has_no_concerns() {
     let v = Validator::bundled().unwrap();
     let out = v.validate("ova", &clean_vm()).unwrap();
-    assert_eq!(out.rules_version, 5);
+    assert_eq!(out.rules_version, 6);
     assert!(out.errors.is_empty());
     assert!(out.concerns.is_empty(), "{:?}", out.concerns);
 }
@@ -40,7 +40,7 @@ fn every_bundled_concern_fires() {
     vm["memoryHotAddEnabled"] = json!(true);
     vm["disks"] = json!(
         (0..166)
-            .map(|i| json!({"name": format!("d{i}.vmdk"), "capacity": if i == 0 { 0 } else { 1 }}))
+            .map(|i| json!({"name": format!("d{i}.vmdk"), "filePath": "/nfs/web-01.ova", "capacity": if i == 0 { 0 } else { 1 }}))
             .collect::<Vec<_>>()
     );
     vm["integrity"]["manifestProblems"] =
@@ -50,9 +50,9 @@ fn every_bundled_concern_fires() {
     assert_eq!(
         ids(&out),
         [
+            "ferry.ova.file.reference.invalid",
+            "ferry.ova.manifest.checksum.mismatch",
             "ova.disk.capacity.invalid",
-            "ova.file.reference.invalid",
-            "ova.manifest.checksum.mismatch",
             "ova.cpu_affinity.detected",
             "ova.cpu_memory.hotplug.enabled",
             "ova.disk.count.exceeds.limit",
@@ -63,7 +63,7 @@ fn every_bundled_concern_fires() {
     let by_id = |id: &str| out.concerns.iter().find(|c| c.id == id).unwrap();
     assert_eq!(
         by_id("ova.disk.capacity.invalid").label,
-        "Disk 'd0.vmdk' has an invalid capacity of 0 bytes"
+        "Disk '/nfs/web-01.ova' has an invalid capacity of 0 bytes"
     );
     assert_eq!(
         by_id("ova.disk.count.exceeds.limit").label,
@@ -82,14 +82,14 @@ fn every_bundled_concern_fires() {
         by_id("ova.source.unsupported").label,
         "Unsupported OVA source"
     );
-    assert!(by_id("ova.manifest.checksum.mismatch").is_critical());
+    assert!(by_id("ferry.ova.manifest.checksum.mismatch").is_critical());
     assert!(
-        by_id("ova.manifest.checksum.mismatch")
+        by_id("ferry.ova.manifest.checksum.mismatch")
             .assessment
             .contains("checksum does not match")
     );
     assert!(
-        by_id("ova.file.reference.invalid")
+        by_id("ferry.ova.file.reference.invalid")
             .assessment
             .contains("leaves the package")
     );
@@ -115,8 +115,9 @@ fn name_rule_table() {
         ("0abc9", true),
         (&"a".repeat(63) as &str, true),
         (&"a".repeat(64) as &str, false),
-        ("", false),
-        ("Web", false),
+        ("", true),
+        ("Web", true),
+        ("WEB.Example.com", true),
         ("-web", false),
         ("web-", false),
         ("web_01", false),
@@ -151,10 +152,10 @@ fn unsupported_provider_type() {
 #[test]
 fn rules_version_and_revalidation() {
     let v = Validator::bundled().unwrap();
-    assert_eq!(v.rules_version("ova").unwrap(), 5);
-    assert!(!v.needs_revalidation("ova", 3, 3, 5).unwrap());
-    assert!(v.needs_revalidation("ova", 4, 3, 5).unwrap());
-    assert!(v.needs_revalidation("ova", 3, 3, 4).unwrap());
+    assert_eq!(v.rules_version("ova").unwrap(), 6);
+    assert!(!v.needs_revalidation("ova", 3, 3, 6).unwrap());
+    assert!(v.needs_revalidation("ova", 4, 3, 6).unwrap());
+    assert!(v.needs_revalidation("ova", 3, 3, 5).unwrap());
     assert!(!needs_revalidation(1, 1, 7, 7));
     assert!(needs_revalidation(1, 0, 7, 7));
 }
@@ -268,7 +269,7 @@ fn conflicting_user_rule_fails_at_build() {
 fn policy_dirs_and_missing_dirs() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
     let v = Validator::new(&[&root]).unwrap();
-    assert_eq!(v.validate("ova", &clean_vm()).unwrap().rules_version, 5);
+    assert_eq!(v.validate("ova", &clean_vm()).unwrap().rules_version, 6);
     assert_eq!(
         v.sources().len(),
         Validator::bundled().unwrap().sources().len()
@@ -308,4 +309,31 @@ concerns contains {"id": "slow", "category": "Warning", "label": "x", "assessmen
 fn validator_is_send_sync_clone() {
     fn check<T: Send + Sync + Clone>() {}
     check::<Validator>();
+}
+
+#[test]
+fn revalidation_version_follows_user_rules() {
+    let rule = |id: &str| PolicySource {
+        origin: "configmap/ns/forklift-validation-config/a.rego".into(),
+        text: format!(
+            "package io.konveyor.forklift.ova\nimport rego.v1\nconcerns contains {{\"id\": \"{id}\", \"category\": \"Warning\", \"label\": \"x\"}} if input.name\n"
+        ),
+        user: true,
+    };
+    let shipped = Validator::bundled().unwrap();
+    assert!(!shipped.has_user_rules());
+    assert_eq!(shipped.revalidation_version("ova").unwrap(), 6);
+    let a = Validator::builder().source(rule("user.a")).build().unwrap();
+    let b = Validator::builder().source(rule("user.b")).build().unwrap();
+    assert!(a.has_user_rules());
+    let va = a.revalidation_version("ova").unwrap();
+    let vb = b.revalidation_version("ova").unwrap();
+    assert!(va >= USER_RULES_VERSION_BASE && vb >= USER_RULES_VERSION_BASE);
+    assert_ne!(va, vb);
+    // Stable for the same rules (a restart does not revalidate).
+    let again = Validator::builder().source(rule("user.a")).build().unwrap();
+    assert_eq!(again.revalidation_version("ova").unwrap(), va);
+    // Other packages keep their RULES_VERSION; the policies' own number is unchanged.
+    assert_eq!(a.revalidation_version("vsphere").unwrap(), 6);
+    assert_eq!(a.rules_version("ova").unwrap(), 6);
 }

@@ -412,12 +412,12 @@ fn regorus_agrees_with_opa_on_every_case() {
     let concern_ids = common::assert_agree("ova", &cases);
     // The table exercises every shipped concern.
     let want = [
+        "ferry.ova.file.reference.invalid",
+        "ferry.ova.manifest.checksum.mismatch",
         "ova.cpu_affinity.detected",
         "ova.cpu_memory.hotplug.enabled",
         "ova.disk.capacity.invalid",
         "ova.disk.count.exceeds.limit",
-        "ova.file.reference.invalid",
-        "ova.manifest.checksum.mismatch",
         "ova.name.invalid",
         "ova.source.unsupported",
     ];

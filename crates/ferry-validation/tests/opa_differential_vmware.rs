@@ -127,6 +127,55 @@ fn cases() -> Vec<(String, Value)> {
             json!("web-01"),
         ],
     );
+    for key in ["guestNameFromVmwareTools", "guestName"] {
+        field_cases(
+            &mut c,
+            &[key],
+            vec![
+                json!("Ubuntu Linux (64-bit)"),
+                json!("Microsoft Windows Server 2012 (64-bit)"),
+                json!("Microsoft Windows Server 2022 (64-bit)"),
+                json!("Red Hat Enterprise Linux 7 (64-bit)"),
+                json!(""),
+            ],
+        );
+    }
+    // The OS allow-list: every combination of id, Tools name and configured name.
+    for id in [
+        json!("ubuntu64Guest"),
+        json!("rhel8_64Guest"),
+        json!(""),
+        Value::Null,
+    ] {
+        for tools in [
+            json!("CentOS 7 (64-bit)"),
+            json!("Microsoft Windows 11 (64-bit)"),
+            json!(""),
+            json!(3),
+            Value::Null,
+        ] {
+            for name in [
+                json!("SUSE Linux Enterprise 15 (64-bit)"),
+                json!("Red Hat Enterprise Linux 9 (64-bit)"),
+                Value::Null,
+            ] {
+                let mut vm = clean_vm();
+                let obj = vm.as_object_mut().unwrap();
+                for (k, v) in [
+                    ("guestId", &id),
+                    ("guestNameFromVmwareTools", &tools),
+                    ("guestName", &name),
+                ] {
+                    if v.is_null() {
+                        obj.remove(k);
+                    } else {
+                        obj.insert(k.to_owned(), v.clone());
+                    }
+                }
+                c.push((format!("guest os id={id} tools={tools} name={name}"), vm));
+            }
+        }
+    }
     field_cases(
         &mut c,
         &["guestId"],
@@ -481,6 +530,14 @@ fn random_cases(n: usize) -> Vec<(String, Value)> {
         json!("rhel9_64Guest"),
         json!("rhel6_64Guest"),
         json!("windows2019srv_64Guest"),
+        json!("ubuntu64Guest"),
+        json!(null),
+    ];
+    let guest_names = [
+        json!("Red Hat Enterprise Linux 9 (64-bit)"),
+        json!("Ubuntu Linux (64-bit)"),
+        json!("Microsoft Windows Server 2016 (64-bit)"),
+        json!(""),
         json!(null),
     ];
     let kinds = [
@@ -534,10 +591,12 @@ fn random_cases(n: usize) -> Vec<(String, Value)> {
     let mut out = Vec::new();
     for i in 0..n {
         let mut vm = clean_vm();
-        let scalars: [(&str, &[Value]); 14] = [
+        let scalars: [(&str, &[Value]); 16] = [
             ("name", &names),
             ("hostName", &host_names),
             ("guestId", &guest_ids),
+            ("guestNameFromVmwareTools", &guest_names),
+            ("guestName", &guest_names),
             ("changeTrackingEnabled", &bools),
             ("consolidationNeeded", &bools),
             ("faultToleranceEnabled", &bools),

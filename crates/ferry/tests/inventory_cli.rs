@@ -26,7 +26,7 @@ fn data_dir() -> tempfile::TempDir {
     s.push("vms", Resource::new("v2", "db", "VM", json!({})));
     store.apply_snapshot("u1", &s).unwrap();
     let critical = Concern {
-        id: "ova.manifest.checksum.mismatch".into(),
+        id: "ferry.ova.manifest.checksum.mismatch".into(),
         category: "Critical".into(),
         label: "Manifest checksum mismatch".into(),
         assessment: String::new(),

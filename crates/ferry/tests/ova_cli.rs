@@ -26,7 +26,7 @@ fn ova_scan_lists_vms_and_concerns() {
     assert_eq!(vms.len(), 4);
     let concerns = |name: &str| -> Vec<String> {
         let vm = vms.iter().find(|v| v["name"] == name).unwrap();
-        assert_eq!(vm["rulesVersion"], 5);
+        assert_eq!(vm["rulesVersion"], 6);
         vm["concerns"]
             .as_array()
             .unwrap()

@@ -374,3 +374,78 @@ async fn a_retired_cycle_writes_nothing() {
     assert!(matches!(cycle.run().await, Outcome::Collected { .. }));
     assert_eq!(store.count("u1", VMS).unwrap(), 1);
 }
+
+/// A user rule (as from a ConfigMap) raising `id` for every VM.
+fn user_rule(id: &str) -> ferry_validation::PolicySource {
+    ferry_validation::PolicySource {
+        origin: "configmap/ns/forklift-validation-config/user.rego".into(),
+        text: format!(
+            "package io.konveyor.forklift.ova\nimport rego.v1\nconcerns contains {{\"id\": \"{id}\", \"category\": \"Warning\", \"label\": \"{id}\"}} if input.id\n"
+        ),
+        user: true,
+    }
+}
+
+fn policies(rule: Option<&str>) -> ferry_validation::Validator {
+    let mut b = ferry_validation::Validator::builder();
+    if let Some(id) = rule {
+        b = b.source(user_rule(id));
+    }
+    b.build().unwrap()
+}
+
+fn user_ids(store: &Store, id: &str) -> Vec<String> {
+    store
+        .get("u1", VMS, id)
+        .unwrap()
+        .unwrap()
+        .concerns
+        .into_iter()
+        .map(|c| c.id)
+        .filter(|i| i.starts_with("user."))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replaced_user_rules_revalidate_every_vm() {
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    let shared = Arc::new(crate::SharedValidator::new(policies(Some("user.one"))));
+    let inv = Inventory::new(store.clone(), Some(shared.clone()), idle_options());
+    inv.add_provider(info("u1"), FakeCollector::new(vms(&[("a", 2), ("b", 8)])))
+        .unwrap();
+    let s = wait_cycles(&inv, "u1", 1).await;
+    assert_eq!(s.last_validated, 2);
+    assert_eq!(user_ids(&store, "a"), ["user.one"]);
+    let first = store.get("u1", VMS, "a").unwrap().unwrap().rules_version;
+    assert!(first >= Some(ferry_validation::USER_RULES_VERSION_BASE));
+
+    // The same rules again (a reload that found no change): nothing to do.
+    shared.replace(policies(Some("user.one")));
+    inv.refresh_all();
+    let s = wait_cycles(&inv, "u1", 2).await;
+    assert_eq!(s.last_validated, 0);
+
+    // A changed rule (its author did not bump RULES_VERSION): every VM again.
+    shared.replace(policies(Some("user.two")));
+    inv.refresh_all();
+    let s = wait_cycles(&inv, "u1", 3).await;
+    assert_eq!(s.last_validated, 2);
+    assert_eq!(user_ids(&store, "b"), ["user.two"]);
+    let second = store.get("u1", VMS, "b").unwrap().unwrap().rules_version;
+    assert_ne!(second, first);
+
+    // The rule removed: back to the shipped RULES_VERSION, no user concern.
+    shared.replace(policies(None));
+    inv.refresh_all();
+    let s = wait_cycles(&inv, "u1", 4).await;
+    assert_eq!(s.last_validated, 2);
+    assert!(user_ids(&store, "a").is_empty());
+    let shipped = ferry_validation::Validator::bundled()
+        .unwrap()
+        .rules_version("ova")
+        .unwrap();
+    assert_eq!(
+        store.get("u1", VMS, "a").unwrap().unwrap().rules_version,
+        Some(shipped)
+    );
+}

@@ -378,7 +378,7 @@ async fn bundled_policies_raise_concerns_for_collected_vms() {
         .map(|c| (c.id.as_str(), c.category.as_str()))
         .collect();
     assert!(
-        ids.contains(&("ova.manifest.checksum.mismatch", "Critical")),
+        ids.contains(&("ferry.ova.manifest.checksum.mismatch", "Critical")),
         "{ids:?}"
     );
     assert!(ids.contains(&("ova.name.invalid", "Warning")), "{ids:?}");

@@ -29,11 +29,16 @@ pub fn canonical(v: &Value) -> Value {
 /// policy under `policies/`. One entry per input: `{"result": v}`,
 /// `{"undefined": true}` or `{"error": "..."}`.
 pub fn opa_results(path: &str, inputs: &[Value]) -> Vec<Value> {
+    opa_results_in(&policies_root(), path, inputs)
+}
+
+/// [`opa_results`] with the policies under `root`.
+pub fn opa_results_in(root: &Path, path: &str, inputs: &[Value]) -> Vec<Value> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/opa_eval.py");
     let mut child = Command::new("ferry-opa-python")
         .arg(script)
         .args(["--path", path])
-        .arg(policies_root())
+        .arg(root)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -56,10 +61,19 @@ pub fn opa_results(path: &str, inputs: &[Value]) -> Vec<Value> {
 /// and fails listing every case where the documents differ. Returns the
 /// concern ids OPA raised over all cases.
 pub fn assert_agree(package: &str, cases: &[(String, Value)]) -> BTreeSet<String> {
+    assert_agree_in(&policies_root(), package, cases)
+}
+
+/// [`assert_agree`] with the policies under `root`.
+pub fn assert_agree_in(root: &Path, package: &str, cases: &[(String, Value)]) -> BTreeSet<String> {
     let inputs: Vec<Value> = cases.iter().map(|(_, v)| v.clone()).collect();
-    let opa = opa_results(&format!("io.konveyor.forklift.{package}.validate"), &inputs);
+    let opa = opa_results_in(
+        root,
+        &format!("io.konveyor.forklift.{package}.validate"),
+        &inputs,
+    );
     assert_eq!(opa.len(), cases.len());
-    let validator = Validator::new(&[policies_root()]).unwrap();
+    let validator = Validator::new(&[root]).unwrap();
     let mut mismatches = Vec::new();
     let mut concern_ids = BTreeSet::new();
     for ((name, input), opa) in cases.iter().zip(&opa) {

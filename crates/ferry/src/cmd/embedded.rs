@@ -1,13 +1,16 @@
 //! The embedded default in one process: the API server, the inventory (with
-//! the bundled validation policies) and every controller, as `ferry serve`
-//! and `ferry migrate` run them.
+//! the bundled validation policies and the user rules of `--rules` folders
+//! and the `forklift-validation-config` ConfigMap) and every controller, as
+//! `ferry serve` and `ferry migrate` run them.
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use ferry_controller::{Context, Settings};
-use ferry_inventory::{Inventory, InventoryOptions};
+use ferry_inventory::{Inventory, InventoryOptions, SharedValidator};
+
+use super::rules::{Rules, RulesArgs};
 
 /// Controller settings shared by `ferry serve` and `ferry migrate`.
 #[derive(Debug, Clone, clap::Args)]
@@ -103,7 +106,10 @@ pub struct Embedded {
     pub client: kube::Client,
     /// The inventory (served on its REST API by `ferry serve`).
     pub inventory: Inventory,
+    /// The user validation rules (read again every few seconds).
+    pub rules: Arc<Rules>,
     controllers: tokio::task::JoinHandle<()>,
+    rules_poll: tokio::task::JoinHandle<()>,
 }
 
 /// Every definition the embedded server installs: Forklift's kinds plus the
@@ -123,16 +129,25 @@ impl Embedded {
         data_dir: &Path,
         listen: SocketAddr,
         settings: Settings,
+        rules: RulesArgs,
     ) -> anyhow::Result<Self> {
         let (server, client) = start_api(data_dir, listen).await?;
-        let validator = ferry_validation::Validator::bundled()
-            .context("cannot load the bundled validation policies")?;
+        let (validator, digest) = Rules::load(rules.clone(), client.clone()).await?;
+        let validator = Arc::new(SharedValidator::new(validator));
         let inventory = Inventory::open(
             &data_dir.join("inventory"),
-            Some(Arc::new(validator)),
+            Some(validator.clone()),
             InventoryOptions::default(),
         )
         .context("cannot open the inventory")?;
+        let rules = Arc::new(Rules::new(
+            rules,
+            client.clone(),
+            validator,
+            inventory.clone(),
+            digest,
+        ));
+        let rules_poll = rules.clone().spawn();
         let destination = Arc::new(ferry_destination::LocalDestination::new(
             data_dir.join("local"),
         ));
@@ -142,12 +157,16 @@ impl Embedded {
             server,
             client,
             inventory,
+            rules,
             controllers,
+            rules_poll,
         })
     }
 
     /// Stop the controllers and the server.
     pub async fn shutdown(self) {
+        self.rules_poll.abort();
+        let _ = self.rules_poll.await;
         self.controllers.abort();
         let _ = self.controllers.await;
         self.server.shutdown().await;

@@ -21,6 +21,7 @@ use kube::discovery;
 use serde_json::Value;
 
 use super::embedded::{ControllerArgs, Embedded};
+use super::rules::RulesArgs;
 
 /// Arguments of `ferry migrate`.
 #[derive(Debug, clap::Args)]
@@ -34,6 +35,10 @@ pub struct Args {
     /// Controller settings.
     #[command(flatten)]
     pub controller: ControllerArgs,
+    /// User validation rules (a `forklift-validation-config` ConfigMap among
+    /// the manifests counts too).
+    #[command(flatten)]
+    pub rules: RulesArgs,
     /// Give up after this many seconds (0: never).
     #[arg(long, default_value_t = 0)]
     pub timeout: u64,
@@ -61,6 +66,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         &args.data_dir,
         SocketAddr::from(([127, 0, 0, 1], 0)),
         settings,
+        args.rules.clone(),
     )
     .await?;
     let result = drive(&embedded, &docs, &args).await;
@@ -71,6 +77,12 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
 async fn drive(embedded: &Embedded, docs: &[(String, Value)], args: &Args) -> anyhow::Result<()> {
     let client = embedded.client.clone();
     apply_all(&client, docs).await?;
+    // Rules from a ConfigMap among the manifests apply before any plan runs.
+    embedded
+        .rules
+        .reload()
+        .await
+        .context("cannot load the user validation rules")?;
     let migrations = ensure_migrations(&client, docs).await?;
     eprintln!("migrating with data directory {}", args.data_dir.display());
     let started = Instant::now();

@@ -13,6 +13,7 @@ pub mod migrate;
 pub mod ova;
 pub mod plan;
 pub mod progress;
+pub mod rules;
 pub mod serve;
 pub mod table;
 pub mod validate;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use super::embedded::{ControllerArgs, Embedded};
+use super::rules::RulesArgs;
 
 /// Run the embedded API server, controllers and inventory API.
 #[derive(Debug, clap::Args)]
@@ -27,6 +28,9 @@ pub struct Args {
     /// Controller settings.
     #[command(flatten)]
     pub controller: ControllerArgs,
+    /// User validation rules.
+    #[command(flatten)]
+    pub rules: RulesArgs,
 }
 
 /// The default data directory.
@@ -52,7 +56,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let settings = args.controller.settings();
-        let embedded = Embedded::start(&data_dir, args.listen, settings).await?;
+        let embedded = Embedded::start(&data_dir, args.listen, settings, args.rules).await?;
         if !embedded.server.addr().ip().is_loopback() {
             eprintln!("warning: listening on {} beyond loopback; clients need the token in the kubeconfig", embedded.server.addr());
         }
