@@ -206,6 +206,9 @@ async fn run_phases(
         .await
         .map_err(|e| Stop::Failed(phase::STARTED.into(), e))?;
     *source = Some(session.clone());
+    session
+        .disks_readable()
+        .map_err(|e| Stop::Failed(phase::STARTED.into(), e))?;
     let transfer_host = session.transfer_host();
 
     // Target name: targetName → newName → valid source name → sanitised;

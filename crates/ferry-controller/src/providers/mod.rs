@@ -154,6 +154,13 @@ pub trait SourceSession: Send + Sync {
     /// Open one disk for reading. Blocking (remote readers block): call it
     /// from a plain thread.
     fn open_disk(&self, disk: &SourceDisk) -> Result<OpenedDisk, String>;
+
+    /// Whether the disks can be read at all (for example, the ESXi host
+    /// that serves them answered). A session whose power control works but
+    /// whose disks cannot be read is still returned by
+    /// [`SourceProvider::open`], so that a failed (re)start can put the
+    /// source's power back as it was.
+    fn disks_readable(&self) -> Result<(), String>;
 }
 
 /// The source VM's power in a cold migration, in Forklift's phases.

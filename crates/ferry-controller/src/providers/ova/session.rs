@@ -29,6 +29,12 @@ impl SourceSession for Session {
         None
     }
 
+    fn disks_readable(&self) -> Result<(), String> {
+        // Nothing to connect to: each disk's package is opened (and a
+        // missing one named) by `open_disk`.
+        Ok(())
+    }
+
     fn open_disk(&self, disk: &SourceDisk) -> Result<OpenedDisk, String> {
         let DiskLocation::Ova { package, href } = &disk.location else {
             return Err(format!("disk {} is not in an OVA package", disk.source));

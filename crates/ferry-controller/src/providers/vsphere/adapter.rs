@@ -82,8 +82,13 @@ impl SourceProvider for Vsphere {
                 client: vcenter.clone(),
                 vm: ferry_vsphere::MoRef::new("VirtualMachine", &found.resource.id),
             };
+            // A transfer host that does not answer still leaves the power
+            // control in the session (see `disks_readable`).
             let (transfer, host) =
-                client::transfer_client(ctx, provider, found, vcenter, vm).await?;
+                match client::transfer_client(ctx, provider, found, vcenter, vm).await {
+                    Ok((client, host)) => (Ok(client), host),
+                    Err(e) => (Err(e), None),
+                };
             Ok(Arc::new(session::Session {
                 power,
                 transfer,

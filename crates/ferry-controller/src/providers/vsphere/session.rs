@@ -172,8 +172,9 @@ impl PowerControl for Vsphere {
 pub struct Session {
     /// The VM and the provider's session.
     pub power: Vsphere,
-    /// The session the disks are read through.
-    pub transfer: Client,
+    /// The session the disks are read through, or why it could not be
+    /// opened.
+    pub transfer: Result<Client, String>,
     /// The ESXi host the disks are read from, when not vCenter.
     pub host: Option<String>,
 }
@@ -202,6 +203,10 @@ impl SourceSession for Session {
         self.host.clone()
     }
 
+    fn disks_readable(&self) -> Result<(), String> {
+        self.transfer.as_ref().map(|_| ()).map_err(Clone::clone)
+    }
+
     fn open_disk(&self, disk: &SourceDisk) -> Result<OpenedDisk, String> {
         let DiskLocation::Datastore { datacenter, path } = &disk.location else {
             return Err(format!(
@@ -210,8 +215,9 @@ impl SourceSession for Session {
             ));
         };
         let file = ferry_vsphere::DatastoreFile::parse(datacenter, path).map_err(|e| chain(&e))?;
+        let transfer = self.transfer.as_ref().map_err(Clone::clone)?;
         let image = ferry_vsphere::open_datastore_image(
-            &self.transfer,
+            transfer,
             &file,
             &ferry_vsphere::DatastoreOptions::default(),
             &OpenOptions::default(),
