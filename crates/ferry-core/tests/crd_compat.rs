@@ -4,19 +4,14 @@
 //! declares nothing Forklift does not (except the listed exceptions); and
 //! every schema is structural (no `$ref`, types everywhere).
 //!
-//! Reads Forklift's CRDs from `../shared/reference/schemas/forklift/`
-//! (beside the checkout); skipped when absent unless FERRY_REQUIRE_PEERS=1.
+//! Reads the facts of Forklift's CRDs kept in ferry-testutil's fixtures
+//! (`fixtures/upstream/forklift/`).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use serde_json::Value;
 
 mod common;
-
-fn forklift_dir() -> Option<PathBuf> {
-    common::shared_dir("reference/schemas/forklift")
-}
 
 fn ferry_crds() -> BTreeMap<String, Value> {
     ferry_core::crds::all()
@@ -31,10 +26,7 @@ fn ferry_crds() -> BTreeMap<String, Value> {
 }
 
 fn forklift_crd(kind: &str) -> Option<Value> {
-    let dir = forklift_dir()?;
-    let plural = format!("{}s", kind.to_lowercase());
-    let path = dir.join(format!("forklift.konveyor.io_{plural}.yaml"));
-    Some(common::read_yaml(&path))
+    ferry_testutil::forklift_crd(kind)
 }
 
 fn schema_of(crd: &Value) -> &Value {
