@@ -35,20 +35,11 @@ fn schema_of(crd: &Value) -> &Value {
 
 /// Paths where ferry deliberately differs from Forklift, with the reason.
 /// A path here is not compared (and its subtree is skipped).
-const EXCEPTIONS: &[(&str, &str)] = &[
-    (
-        ".metadata",
-        "kube-derive leaves ObjectMeta out of the schema; the API server validates metadata itself",
-    ),
-    (
-        ".apiVersion",
-        "handled by the API server for every object; kube-derive does not declare it",
-    ),
-    (
-        ".kind",
-        "handled by the API server for every object; kube-derive does not declare it",
-    ),
-];
+const EXCEPTIONS: &[(&str, &str)] = &[];
+
+/// ferry's kinds that Forklift serves without a CRD in its repository
+/// (their CRDs are installed by the operator's bundle).
+const NO_FORKLIFT_CRD: &[&str] = &["OVAProviderServer", "HyperVProviderServer"];
 
 fn excepted(path: &str) -> bool {
     EXCEPTIONS
@@ -60,8 +51,14 @@ fn types(s: &Value) -> Option<String> {
     s.get("type").and_then(Value::as_str).map(str::to_owned)
 }
 
+/// The enum of a node, also when controller-gen put it in `allOf`
+/// branches (a named string type with an enum on its field too).
 fn enum_set(s: &Value) -> Option<Vec<String>> {
-    s.get("enum").and_then(Value::as_array).map(|a| {
+    let all_of = s
+        .get("allOf")
+        .and_then(Value::as_array)
+        .and_then(|b| b.iter().find_map(|b| b.get("enum")));
+    s.get("enum").or(all_of).and_then(Value::as_array).map(|a| {
         let mut v: Vec<String> = a.iter().map(Value::to_string).collect();
         v.sort();
         v
@@ -129,8 +126,22 @@ fn compare(path: &str, theirs: &Value, ours: &Value, problems: &mut Vec<String>)
     if theirs.get("pattern").is_some() && ours.get("pattern").is_none() {
         problems.push(format!("{path}: Forklift's pattern is missing in ferry"));
     }
+    if theirs.get("nullable") != ours.get("nullable") {
+        problems.push(format!(
+            "{path}: nullable {:?} in Forklift, {:?} in ferry",
+            theirs.get("nullable"),
+            ours.get("nullable")
+        ));
+    }
     // JSONSchemaProps stores minimum/maximum as float64: compare numerically.
-    for (k, m) in [("minimum", "minimum"), ("maximum", "maximum")] {
+    for (k, m) in [
+        ("minimum", "minimum"),
+        ("maximum", "maximum"),
+        ("minLength", "minLength"),
+        ("maxLength", "maxLength"),
+        ("minItems", "minItems"),
+        ("maxItems", "maxItems"),
+    ] {
         let num = |s: &Value| s.get(k).and_then(Value::as_f64);
         if num(theirs) != num(ours) {
             problems.push(format!(
@@ -179,13 +190,17 @@ fn every_forklift_field_exists_in_ferry_with_the_same_type_enum_and_default() {
     let mut compared = 0;
     for kind in ferry_core::api::KINDS {
         let Some(theirs) = forklift_crd(kind) else {
-            return;
+            assert!(NO_FORKLIFT_CRD.contains(kind), "no Forklift CRD for {kind}");
+            continue;
         };
         let ours = ours.get(*kind).expect("ferry CRD");
         compare("", schema_of(&theirs), schema_of(ours), &mut problems);
         compared += 1;
     }
-    assert_eq!(compared, ferry_core::api::KINDS.len());
+    assert_eq!(
+        compared,
+        ferry_core::api::KINDS.len() - NO_FORKLIFT_CRD.len()
+    );
     assert!(
         problems.is_empty(),
         "{} differences:\n{}",
@@ -199,7 +214,7 @@ fn names_scope_print_columns_and_status_subresource_match() {
     let ours = ferry_crds();
     for kind in ferry_core::api::KINDS {
         let Some(theirs) = forklift_crd(kind) else {
-            return;
+            continue;
         };
         let ours = ours.get(*kind).expect("ferry CRD");
         assert_eq!(
@@ -211,11 +226,6 @@ fn names_scope_print_columns_and_status_subresource_match() {
         for k in ["kind", "plural", "singular", "listKind", "shortNames"] {
             let t = &theirs["spec"]["names"][k];
             let o = &ours["spec"]["names"][k];
-            // kube-derive omits listKind (always <Kind>List) unless set.
-            if k == "listKind" && o.is_null() {
-                assert_eq!(t, &Value::String(format!("{kind}List")), "{kind} listKind");
-                continue;
-            }
             assert_eq!(o, t, "{kind} names.{k}");
         }
         let tv = &theirs["spec"]["versions"][0];

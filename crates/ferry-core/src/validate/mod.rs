@@ -24,17 +24,8 @@ pub use json::Path;
 
 /// The API version of every Forklift kind.
 pub const FORKLIFT_API_VERSION: &str = "forklift.konveyor.io/v1beta1";
-/// The Forklift kinds `ferry validate` understands.
-pub const FORKLIFT_KINDS: &[&str] = &[
-    "Provider",
-    "Host",
-    "NetworkMap",
-    "StorageMap",
-    "Hook",
-    "Plan",
-    "Migration",
-    "ForkliftController",
-];
+/// The Forklift kinds `ferry validate` understands: every kind ferry serves.
+pub const FORKLIFT_KINDS: &[&str] = crate::api::KINDS;
 
 /// One parsed YAML document.
 #[derive(Debug, Clone)]
@@ -242,7 +233,9 @@ fn check_document(
                 "Hook" => plan::check_hook(v, r),
                 "Plan" => plan::check_plan(v, idx, r),
                 "Migration" => plan::check_migration(v, idx, r),
-                _ => plan::check_controller(v, r),
+                "ForkliftController" => plan::check_controller(v, r),
+                // The schema and the typed model cover the other kinds.
+                _ => {}
             }
         }
         (FORKLIFT_API_VERSION, other) => r.error(
@@ -281,6 +274,16 @@ fn check_typed(kind: &str, v: &Value) -> Result<(), serde_json::Error> {
         "Plan" => serde_json::from_value::<api::Plan>(v).map(drop),
         "Migration" => serde_json::from_value::<api::Migration>(v).map(drop),
         "ForkliftController" => serde_json::from_value::<api::ForkliftController>(v).map(drop),
+        "Conversion" => serde_json::from_value::<api::Conversion>(v).map(drop),
+        "OvirtVolumePopulator" => serde_json::from_value::<api::OvirtVolumePopulator>(v).map(drop),
+        "OpenstackVolumePopulator" => {
+            serde_json::from_value::<api::OpenstackVolumePopulator>(v).map(drop)
+        }
+        "VSphereXcopyVolumePopulator" => {
+            serde_json::from_value::<api::VSphereXcopyVolumePopulator>(v).map(drop)
+        }
+        "OVAProviderServer" => serde_json::from_value::<api::OVAProviderServer>(v).map(drop),
+        "HyperVProviderServer" => serde_json::from_value::<api::HyperVProviderServer>(v).map(drop),
         _ => Ok(()),
     }
 }
