@@ -5,8 +5,11 @@
 
 mod common;
 
-use common::{compare_disks, ferry, run_ferry, sample};
-use serde_json::Value;
+use std::process::Command;
+use std::time::Duration;
+
+use common::{compare_disks, ferry, run_ferry, sample, start_serve, wait_for, yaml};
+use serde_json::{Value, json};
 
 /// The sample manifest in namespace `team-a` (not one of Forklift's), with
 /// its `host` Provider removed.
@@ -52,4 +55,77 @@ fn migrate_and_validate_accept_an_undefined_host_provider() {
     assert_eq!(summary.len(), 1, "{stdout}");
     assert_eq!(summary[0]["result"], "Succeeded", "{stdout}");
     assert!(compare_disks(work, "efi-vm") >= 1);
+}
+
+/// `ferry serve` with no manifests: `host` exists in Forklift's namespaces
+/// and its inventory (the local destination) answers on the REST API.
+#[test]
+fn the_host_provider_is_served_by_the_inventory_api() {
+    let Some(curl) = ferry_testutil::peer("curl") else {
+        return;
+    };
+    let tmp = ferry_testutil::tempdir();
+    let log = tmp.path().join("serve.log");
+    let (_server, kubeconfig) = start_serve(&[], &tmp.path().join("data"), &[], &log);
+    let token = yaml(&kubeconfig)["users"][0]["user"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut base = String::new();
+    wait_for("the inventory address in the log", Duration::from_secs(120), || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let found = text.lines().find_map(|l| {
+            l.strip_prefix("inventory API on ")
+                .and_then(|r| r.split_whitespace().next())
+                .and_then(|u| u.strip_suffix("/providers"))
+        });
+        if let Some(u) = found {
+            base = u.to_owned();
+        }
+        found.is_some()
+    });
+    let get = |path: &str| -> Option<Value> {
+        let out = Command::new(&curl)
+            .args(["-sf", "-H"])
+            .arg(format!("Authorization: Bearer {token}"))
+            .arg(format!("{base}{path}"))
+            .output()
+            .unwrap();
+        out.status
+            .success()
+            .then(|| serde_json::from_slice(&out.stdout).ok())
+            .flatten()
+    };
+    let mut uids = Vec::new();
+    wait_for("host under /providers/openshift", Duration::from_secs(120), || {
+        let list = get("/providers/openshift").unwrap_or_default();
+        uids = list
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["name"] == "host")
+            .map(|p| (p["namespace"].as_str().unwrap_or_default().to_owned(), p["uid"].as_str().unwrap_or_default().to_owned()))
+            .collect::<Vec<_>>();
+        uids.len() == 2
+    });
+    let namespaces: Vec<&str> = uids.iter().map(|(ns, _)| ns.as_str()).collect();
+    assert!(namespaces.contains(&"openshift-mtv"), "{uids:?}");
+    assert!(namespaces.contains(&"konveyor-forklift"), "{uids:?}");
+    let uid = &uids[0].1;
+    wait_for("the namespaces of host", Duration::from_secs(120), || {
+        let names: Vec<String> = get(&format!("/providers/openshift/{uid}/namespaces"))
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|n| n["name"].as_str().map(str::to_owned))
+            .collect();
+        names.iter().any(|n| n == "openshift-mtv") && names.iter().any(|n| n == "konveyor-forklift")
+    });
+    for empty in ["vms", "storageclasses", "networkattachmentdefinitions"] {
+        assert_eq!(
+            get(&format!("/providers/openshift/{uid}/{empty}")),
+            Some(json!([])),
+            "{empty}"
+        );
+    }
 }

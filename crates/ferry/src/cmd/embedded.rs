@@ -139,7 +139,7 @@ impl Embedded {
         let ctx = Context::new(client.clone(), inventory.clone(), destination, settings);
         // The `host` Provider exists before any Plan that names it is read.
         super::host_provider::run_startup(&client).await;
-        let host = super::host_provider::run(client.clone());
+        let host = super::host_provider::run(client.clone(), inventory.clone());
         let controllers = tokio::spawn(async move {
             tokio::join!(ferry_controller::run(ctx), host);
         });

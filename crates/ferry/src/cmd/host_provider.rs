@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use ferry_core::api::provider::HOST_PROVIDER_NAME;
 use ferry_core::api::refs::ProviderPair;
 use ferry_core::api::{NetworkMap, Plan, Provider, StorageMap};
+use ferry_inventory::Inventory;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, PostParams};
@@ -110,14 +111,35 @@ pub async fn run_startup(client: &kube::Client) {
     }
 }
 
-/// Watch Plans and maps and create `host` wherever one names it. Runs
-/// until dropped.
-pub async fn run(client: kube::Client) {
+/// Watch Plans and maps and create `host` wherever one names it, and
+/// register every `host` Provider's inventory (the local destination's
+/// namespaces). Runs until dropped.
+pub async fn run(client: kube::Client, inventory: Inventory) {
     tokio::join!(
         watch::<Plan>(client.clone(), |p| &p.spec.provider),
         watch::<NetworkMap>(client.clone(), |m| &m.spec.provider),
         watch::<StorageMap>(client.clone(), |m| &m.spec.provider),
+        register_inventories(client.clone(), inventory),
     );
+}
+
+async fn register_inventories(client: kube::Client, inventory: Inventory) {
+    let api: Api<Provider> = Api::all(client.clone());
+    let mut events = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .applied_objects()
+        .boxed();
+    while let Some(event) = events.next().await {
+        match event {
+            Ok(p) if p.is_host() => {
+                if let Err(e) = super::host_inventory::register(&inventory, &client, &p) {
+                    tracing::warn!(provider = %p.name_any(), error = format!("{e:#}"), "cannot register the host Provider's inventory");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::debug!(error = %e, "host Provider inventory watch"),
+        }
+    }
 }
 
 async fn watch<K>(client: kube::Client, pair: fn(&K) -> &ProviderPair)

@@ -4,6 +4,7 @@ pub mod completions;
 pub mod convert;
 pub mod crds;
 pub mod embedded;
+pub mod host_inventory;
 pub mod host_provider;
 pub mod info;
 pub mod inventory;
