@@ -250,11 +250,13 @@ fn check_document(
             format!("unsupported apiVersion {api:?}; use {FORKLIFT_API_VERSION}"),
         ),
         ("v1", "Secret") => provider::check_secret_shape(v, r),
-        ("v1", "ConfigMap" | "Namespace") => {}
+        ("v1", "ConfigMap" | "Namespace" | "PersistentVolumeClaim")
+        | ("kubevirt.io/v1", "VirtualMachine")
+        | ("cdi.kubevirt.io/v1beta1", "DataVolume") => {}
         (api, k) => r.error(
             "",
             format!(
-                "unknown apiVersion/kind {api}/{k}: ferry validates {FORKLIFT_API_VERSION} kinds ({}) and v1 Secret, ConfigMap and Namespace",
+                "unknown apiVersion/kind {api}/{k}: ferry validates {FORKLIFT_API_VERSION} kinds ({}), v1 Secret, ConfigMap, Namespace and PersistentVolumeClaim, kubevirt.io/v1 VirtualMachine and cdi.kubevirt.io/v1beta1 DataVolume",
                 FORKLIFT_KINDS.join(", ")
             ),
         ),

@@ -409,3 +409,13 @@ fn the_host_provider_may_be_named_without_being_defined() {
         "{e}"
     );
 }
+
+#[test]
+fn kinds_ferry_serves_beside_forklift_are_known() {
+    let f = run(vec![
+        json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "p", "namespace": "n"}}),
+        json!({"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": {"name": "vm", "namespace": "n"}}),
+        json!({"apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "DataVolume", "metadata": {"name": "dv", "namespace": "n"}}),
+    ]);
+    assert!(errors(&f).is_empty(), "{:?}", errors(&f));
+}
