@@ -8,7 +8,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{compare_disks, ferry, run_ferry, sample, start_serve, wait_for, yaml};
+use common::{compare_disks, ferry, kubectl, run_ferry, sample, start_serve, wait_for, yaml};
 use serde_json::{Value, json};
 
 /// The sample manifest in namespace `team-a` (not one of Forklift's), with
@@ -128,4 +128,63 @@ fn the_host_provider_is_served_by_the_inventory_api() {
             "{empty}"
         );
     }
+}
+
+/// Every Forklift kind is served by the embedded API server, also those
+/// without a controller in ferry yet.
+#[test]
+fn every_forklift_kind_is_served() {
+    if ferry_testutil::peer("kubectl").is_none() {
+        return;
+    }
+    let tmp = ferry_testutil::tempdir();
+    let (_server, kubeconfig) = start_serve(
+        &[],
+        &tmp.path().join("data"),
+        &[],
+        &tmp.path().join("serve.log"),
+    );
+    let resources = kubectl(&kubeconfig, &["api-resources", "--api-group=forklift.konveyor.io", "-o", "name"], None);
+    for plural in [
+        "conversions", "ovirtvolumepopulators", "openstackvolumepopulators",
+        "vspherexcopyvolumepopulators", "ovaproviderservers", "hypervproviderservers",
+        "plans", "providers",
+    ] {
+        assert!(
+            resources.lines().any(|l| l == format!("{plural}.forklift.konveyor.io")),
+            "{plural} not served:\n{resources}"
+        );
+    }
+    let manifests = r#"
+apiVersion: forklift.konveyor.io/v1beta1
+kind: Conversion
+metadata: {name: inspect-web, namespace: openshift-mtv}
+spec:
+  type: Inspection
+  vm: {id: vm-1}
+  connection: {secret: {name: s, namespace: openshift-mtv}}
+---
+apiVersion: forklift.konveyor.io/v1beta1
+kind: OvirtVolumePopulator
+metadata: {name: disk-1, namespace: openshift-mtv}
+spec: {engineUrl: "https://engine/ovirt-engine/api", engineSecretName: s, diskId: d-1}
+---
+apiVersion: forklift.konveyor.io/v1beta1
+kind: OVAProviderServer
+metadata: {name: ova-server, namespace: openshift-mtv}
+spec:
+  provider: {name: ova, namespace: openshift-mtv}
+"#;
+    kubectl(&kubeconfig, &["apply", "-f", "-"], Some(manifests));
+    let conv: Value = serde_json::from_str(&kubectl(
+        &kubeconfig,
+        &["get", "conversion", "inspect-web", "-n", "openshift-mtv", "-o", "json"],
+        None,
+    ))
+    .unwrap();
+    assert_eq!(conv["spec"]["type"], "Inspection");
+    // Defaults from the CRD.
+    assert_eq!(conv["spec"]["xfsCompatibility"], false);
+    let hosts = kubectl(&kubeconfig, &["get", "providers", "-A", "-o", "name"], None);
+    assert_eq!(hosts.lines().filter(|l| *l == "provider.forklift.konveyor.io/host").count(), 2, "{hosts}");
 }
