@@ -71,10 +71,15 @@ fn declare_root_fields(crd: &mut CustomResourceDefinition) {
     });
 }
 
-/// kube-derive marks every `Option` `nullable: true`; Forklift's CRDs mark
-/// nothing nullable (the API server drops a null it cannot store).
+/// kube-derive marks every `Option` `nullable: true` (and lists `null` among
+/// an optional enum's values); Forklift's CRDs mark nothing nullable (the
+/// API server drops a null it cannot store).
 fn drop_nullable(s: &mut JSONSchemaProps) {
     s.nullable = None;
+    // schemars lists `null` among the values of an optional enum.
+    if let Some(values) = s.enum_.as_mut() {
+        values.retain(|v| !v.0.is_null());
+    }
     for child in s.properties.iter_mut().flat_map(|p| p.values_mut()) {
         drop_nullable(child);
     }

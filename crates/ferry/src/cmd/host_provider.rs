@@ -106,7 +106,7 @@ pub fn namespaces_in(docs: &[(String, Value)]) -> BTreeSet<String> {
 pub async fn run_startup(client: &kube::Client) {
     for ns in HOST_NAMESPACES {
         if let Err(e) = ensure(client, ns).await {
-            tracing::warn!(error = format!("{e:#}"), "cannot create the host Provider");
+            tracing::warn!(error = %format!("{e:#}"), "cannot create the host Provider");
         }
     }
 }
@@ -133,7 +133,7 @@ async fn register_inventories(client: kube::Client, inventory: Inventory) {
         match event {
             Ok(p) if p.is_host() => {
                 if let Err(e) = super::host_inventory::register(&inventory, &client, &p) {
-                    tracing::warn!(provider = %p.name_any(), error = format!("{e:#}"), "cannot register the host Provider's inventory");
+                    tracing::warn!(provider = %p.name_any(), error = %format!("{e:#}"), "cannot register the host Provider's inventory");
                 }
             }
             Ok(_) => {}
@@ -144,7 +144,7 @@ async fn register_inventories(client: kube::Client, inventory: Inventory) {
 
 async fn watch<K>(client: kube::Client, pair: fn(&K) -> &ProviderPair)
 where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static,
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
     let api: Api<K> = Api::all(client.clone());
     let mut events = watcher(api, watcher::Config::default())
@@ -162,7 +162,7 @@ where
         let ns = obj.namespace().unwrap_or_default();
         for target in host_refs(&ns, pair(&obj)) {
             if let Err(e) = ensure(&client, &target).await {
-                tracing::warn!(error = format!("{e:#}"), "cannot create the host Provider");
+                tracing::warn!(error = %format!("{e:#}"), "cannot create the host Provider");
             }
         }
     }
