@@ -63,10 +63,12 @@ fn declare_root_fields(crd: &mut CustomResourceDefinition) {
             ("kind", "string"),
             ("metadata", "object"),
         ] {
-            props.entry(name.to_owned()).or_insert_with(|| JSONSchemaProps {
-                type_: Some(type_.to_owned()),
-                ..JSONSchemaProps::default()
-            });
+            props
+                .entry(name.to_owned())
+                .or_insert_with(|| JSONSchemaProps {
+                    type_: Some(type_.to_owned()),
+                    ..JSONSchemaProps::default()
+                });
         }
     });
 }

@@ -33,7 +33,10 @@ pub fn upstream_schema(rel: &str) -> serde_json::Value {
 /// Forklift's CRD of `kind` (e.g. `Plan`) from the upstream schema facts,
 /// or `None` when Forklift has no CRD of that kind.
 pub fn forklift_crd(kind: &str) -> Option<serde_json::Value> {
-    let rel = format!("forklift/forklift.konveyor.io_{}s.json", kind.to_lowercase());
+    let rel = format!(
+        "forklift/forklift.konveyor.io_{}s.json",
+        kind.to_lowercase()
+    );
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/upstream")
         .join(&rel)

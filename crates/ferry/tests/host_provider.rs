@@ -19,14 +19,12 @@ fn without_host(text: &str) -> String {
         .filter(|d| !(d.contains("kind: Provider") && d.contains("name: host\n")))
         .collect();
     assert_eq!(docs.len(), text.split("\n---\n").count() - 1);
-    docs.join("\n---\n")
-        .replace("openshift-mtv", "team-a")
+    docs.join("\n---\n").replace("openshift-mtv", "team-a")
 }
 
 #[test]
 fn migrate_and_validate_accept_an_undefined_host_provider() {
-    let Some(work) = sample("  vms:\n    - name: efi-vm\n      targetPowerState: \"on\"\n")
-    else {
+    let Some(work) = sample("  vms:\n    - name: efi-vm\n      targetPowerState: \"on\"\n") else {
         return;
     };
     let work = work.path();
@@ -72,18 +70,22 @@ fn the_host_provider_is_served_by_the_inventory_api() {
         .unwrap()
         .to_owned();
     let mut base = String::new();
-    wait_for("the inventory address in the log", Duration::from_secs(120), || {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        let found = text.lines().find_map(|l| {
-            l.strip_prefix("inventory API on ")
-                .and_then(|r| r.split_whitespace().next())
-                .and_then(|u| u.strip_suffix("/providers"))
-        });
-        if let Some(u) = found {
-            base = u.to_owned();
-        }
-        found.is_some()
-    });
+    wait_for(
+        "the inventory address in the log",
+        Duration::from_secs(120),
+        || {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let found = text.lines().find_map(|l| {
+                l.strip_prefix("inventory API on ")
+                    .and_then(|r| r.split_whitespace().next())
+                    .and_then(|u| u.strip_suffix("/providers"))
+            });
+            if let Some(u) = found {
+                base = u.to_owned();
+            }
+            found.is_some()
+        },
+    );
     let get = |path: &str| -> Option<Value> {
         let out = Command::new(&curl)
             .args(["-sf", "-H"])
@@ -97,17 +99,26 @@ fn the_host_provider_is_served_by_the_inventory_api() {
             .flatten()
     };
     let mut uids = Vec::new();
-    wait_for("host under /providers/openshift", Duration::from_secs(120), || {
-        let list = get("/providers/openshift").unwrap_or_default();
-        uids = list
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|p| p["name"] == "host")
-            .map(|p| (p["namespace"].as_str().unwrap_or_default().to_owned(), p["uid"].as_str().unwrap_or_default().to_owned()))
-            .collect::<Vec<_>>();
-        uids.len() == 2
-    });
+    wait_for(
+        "host under /providers/openshift",
+        Duration::from_secs(120),
+        || {
+            let list = get("/providers/openshift").unwrap_or_default();
+            uids = list
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["name"] == "host")
+                .map(|p| {
+                    (
+                        p["namespace"].as_str().unwrap_or_default().to_owned(),
+                        p["uid"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect::<Vec<_>>();
+            uids.len() == 2
+        },
+    );
     let namespaces: Vec<&str> = uids.iter().map(|(ns, _)| ns.as_str()).collect();
     assert!(namespaces.contains(&"openshift-mtv"), "{uids:?}");
     assert!(namespaces.contains(&"konveyor-forklift"), "{uids:?}");
@@ -144,14 +155,30 @@ fn every_forklift_kind_is_served() {
         &[],
         &tmp.path().join("serve.log"),
     );
-    let resources = kubectl(&kubeconfig, &["api-resources", "--api-group=forklift.konveyor.io", "-o", "name"], None);
+    let resources = kubectl(
+        &kubeconfig,
+        &[
+            "api-resources",
+            "--api-group=forklift.konveyor.io",
+            "-o",
+            "name",
+        ],
+        None,
+    );
     for plural in [
-        "conversions", "ovirtvolumepopulators", "openstackvolumepopulators",
-        "vspherexcopyvolumepopulators", "ovaproviderservers", "hypervproviderservers",
-        "plans", "providers",
+        "conversions",
+        "ovirtvolumepopulators",
+        "openstackvolumepopulators",
+        "vspherexcopyvolumepopulators",
+        "ovaproviderservers",
+        "hypervproviderservers",
+        "plans",
+        "providers",
     ] {
         assert!(
-            resources.lines().any(|l| l == format!("{plural}.forklift.konveyor.io")),
+            resources
+                .lines()
+                .any(|l| l == format!("{plural}.forklift.konveyor.io")),
             "{plural} not served:\n{resources}"
         );
     }
@@ -178,7 +205,15 @@ spec:
     kubectl(&kubeconfig, &["apply", "-f", "-"], Some(manifests));
     let conv: Value = serde_json::from_str(&kubectl(
         &kubeconfig,
-        &["get", "conversion", "inspect-web", "-n", "openshift-mtv", "-o", "json"],
+        &[
+            "get",
+            "conversion",
+            "inspect-web",
+            "-n",
+            "openshift-mtv",
+            "-o",
+            "json",
+        ],
         None,
     ))
     .unwrap();
@@ -186,5 +221,12 @@ spec:
     // Defaults from the CRD.
     assert_eq!(conv["spec"]["xfsCompatibility"], false);
     let hosts = kubectl(&kubeconfig, &["get", "providers", "-A", "-o", "name"], None);
-    assert_eq!(hosts.lines().filter(|l| *l == "provider.forklift.konveyor.io/host").count(), 2, "{hosts}");
+    assert_eq!(
+        hosts
+            .lines()
+            .filter(|l| *l == "provider.forklift.konveyor.io/host")
+            .count(),
+        2,
+        "{hosts}"
+    );
 }

@@ -59,9 +59,9 @@ fn cond(t: &str, category: Category, reason: &str, message: &str, items: Vec<Str
 fn migration_type_refused(t: MigrationType) -> Option<Condition> {
     let message = match t {
         MigrationType::Cold => return None,
-        MigrationType::Warm | MigrationType::Live => format!(
-            "A {t:?} migration is not supported for this source provider; use cold."
-        ),
+        MigrationType::Warm | MigrationType::Live => {
+            format!("A {t:?} migration is not supported for this source provider; use cold.")
+        }
         MigrationType::Conversion => "A conversion-only migration (spec.type: conversion) is not \
              supported yet: ferry would copy the disks instead of converting the PVCs in place; \
              use a cold migration from the source provider instead."

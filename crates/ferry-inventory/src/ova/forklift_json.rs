@@ -27,16 +27,16 @@ const NESTED: &[(&str, &[(&str, &str)])] = &[
     ),
     (
         "nics",
-        &[
-            ("name", "Name"),
-            ("mac", "MAC"),
-            ("network", "Network"),
-        ],
+        &[("name", "Name"), ("mac", "MAC"), ("network", "Network")],
     ),
     ("devices", &[("kind", "Kind")]),
     (
         "networks",
-        &[("id", "ID"), ("name", "Name"), ("description", "Description")],
+        &[
+            ("id", "ID"),
+            ("name", "Name"),
+            ("description", "Description"),
+        ],
     ),
 ];
 
@@ -74,14 +74,19 @@ fn copy(item: &mut Map<String, Value>, fields: &[(&str, &str)]) {
 
 /// A NIC's `config` as `[{Key, Value}]`.
 fn go_config(config: Option<&Value>) -> Value {
-    let entries = config.and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    let entries = config
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
     Value::Array(
         entries
             .iter()
             .map(|c| {
                 let mut m = Map::new();
                 m.insert("Key".to_owned(), c.get("key").cloned().unwrap_or_default());
-                m.insert("Value".to_owned(), c.get("value").cloned().unwrap_or_default());
+                m.insert(
+                    "Value".to_owned(),
+                    c.get("value").cloned().unwrap_or_default(),
+                );
                 Value::Object(m)
             })
             .collect(),

@@ -382,8 +382,12 @@ fn a_content_element_of_another_type_is_no_virtual_system() {
 
 #[test]
 fn xml_errors_mention_dtds_only_when_there_is_one() {
-    let err = parse(b"<Envelope><VirtualSystem>", "cut.ovf", &ParseOptions::default())
-        .unwrap_err();
+    let err = parse(
+        b"<Envelope><VirtualSystem>",
+        "cut.ovf",
+        &ParseOptions::default(),
+    )
+    .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Xml);
     let msg = err.to_string();
     assert!(msg.contains("cut.ovf is not well-formed XML"), "{msg}");

@@ -278,7 +278,11 @@ mod tests {
                      "vms": [{"id": "vm-1"}]}
         }))
         .expect("plan");
-        assert!(render(&plan, None).contains("type warm\n"), "{}", render(&plan, None));
+        assert!(
+            render(&plan, None).contains("type warm\n"),
+            "{}",
+            render(&plan, None)
+        );
         plan.spec.warm = None;
         assert!(render(&plan, None).contains("type cold\n"));
         plan.spec.type_ = Some(ferry_core::api::MigrationType::Conversion);
