@@ -34,7 +34,21 @@ fn migrate_and_validate_accept_an_undefined_host_provider() {
     assert!(text.contains("name: host"), "still named as destination");
     std::fs::write(&manifest, text).unwrap();
 
-    let v = run_ferry(&["validate", "-f", manifest.to_str().unwrap()]);
+    // `ferry validate` wants an NFS URL for an OVA provider: check a copy
+    // that has one (the migration below reads the local folder).
+    let nfs = work.join("validate.yaml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let url_line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("url: \"/"))
+        .unwrap()
+        .to_owned();
+    std::fs::write(
+        &nfs,
+        text.replace(&url_line, "  url: \"nfs.example.com:/ova\""),
+    )
+    .unwrap();
+    let v = run_ferry(&["validate", "-f", nfs.to_str().unwrap()]);
     assert!(
         v.status.success(),
         "ferry validate rejected it:\n{}{}",
