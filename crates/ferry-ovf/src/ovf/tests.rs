@@ -348,9 +348,9 @@ fn capacity_from_product_section_property() {
 
 #[test]
 fn ovf_0_9_sections_and_content_are_read() {
-    let vms = vms(OVF09);
-    assert_eq!(vms.len(), 1, "{vms:?}");
-    let vm = &vms[0];
+    let found = vms(OVF09);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let vm = &found[0];
     assert_eq!(vm.name, "legacy-vm");
     assert_eq!(vm.ova_source, OvaSource::VMware);
     assert_eq!(vm.os_id, Some(36));
