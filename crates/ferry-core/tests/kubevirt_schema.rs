@@ -1,8 +1,7 @@
 //! VirtualMachine and DataVolume objects as ferry writes them validate
 //! against KubeVirt's and CDI's OpenAPI documents (strict: unknown fields
-//! are errors). Reads `../shared/reference/schemas/kubevirt/*.json`.
-
-mod common;
+//! are errors). Reads the Swagger facts kept in ferry-testutil's fixtures
+//! (`fixtures/upstream/kubevirt/`).
 
 use std::collections::BTreeMap;
 
@@ -25,10 +24,9 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 
-fn swagger(file: &str) -> Option<Value> {
-    let dir = common::shared_dir("reference/schemas/kubevirt")?;
-    let text = std::fs::read_to_string(dir.join(file)).expect("read swagger");
-    Some(serde_json::from_str(&text).expect("parse swagger"))
+/// KubeVirt's or CDI's Swagger facts, kept in ferry-testutil's fixtures.
+fn swagger(file: &str) -> Value {
+    ferry_testutil::upstream_schema(&format!("kubevirt/{file}"))
 }
 
 fn meta(name: &str) -> ObjectMeta {
@@ -338,9 +336,7 @@ fn assert_valid(schemas: &Schemas<'_>, def: &str, what: &str, v: &Value) {
 
 #[test]
 fn virtual_machines_validate_against_kubevirt_swagger() {
-    let Some(doc) = swagger("kubevirt-swagger.json") else {
-        return;
-    };
+    let doc = swagger("kubevirt-swagger.json");
     let schemas = Schemas::swagger(&doc);
     for efi in [false, true] {
         let v = serde_json::to_value(sample_vm(efi)).expect("serialise VM");
@@ -357,9 +353,7 @@ fn virtual_machines_validate_against_kubevirt_swagger() {
 
 #[test]
 fn the_validator_rejects_what_kubevirt_would() {
-    let Some(doc) = swagger("kubevirt-swagger.json") else {
-        return;
-    };
+    let doc = swagger("kubevirt-swagger.json");
     let schemas = Schemas::swagger(&doc);
     let mut v = serde_json::to_value(sample_vm(false)).expect("serialise VM");
     v["spec"]["template"]["spec"]["domain"]["cpu"]["cores"] = Value::String("two".into());
@@ -386,9 +380,7 @@ fn the_validator_rejects_what_kubevirt_would() {
 
 #[test]
 fn data_volumes_validate_against_cdi_swagger() {
-    let Some(doc) = swagger("cdi-swagger.json") else {
-        return;
-    };
+    let doc = swagger("cdi-swagger.json");
     let schemas = Schemas::swagger(&doc);
     let dvs = sample_dvs();
     assert_eq!(dvs.len(), 7, "one DataVolume per source kind");

@@ -95,11 +95,7 @@ fn ferry_schema(kind: &str) -> Value {
 }
 
 fn forklift_schema(kind: &str) -> Option<Value> {
-    let dir = common::shared_dir("reference/schemas/forklift")?;
-    let crd = common::read_yaml(&dir.join(format!(
-        "forklift.konveyor.io_{}s.yaml",
-        kind.to_lowercase()
-    )));
+    let crd = ferry_testutil::forklift_crd(kind)?;
     Some(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"].clone())
 }
 

@@ -15,6 +15,35 @@ mod xfs;
 pub use vcsim::{AttachedDisk, Vcsim, VcsimInfo, VcsimOptions, vcsim, vcsim_with};
 pub use xfs::XfsMount;
 
+/// A file of the upstream schema facts kept as test fixtures
+/// (`crates/ferry-testutil/fixtures/upstream/<rel>`, written by
+/// `tools/upstream-schema-facts.py`; see the NOTICE there), e.g.
+/// `forklift/forklift.konveyor.io_plans.json` or
+/// `kubevirt/kubevirt-swagger.json`. Panics when the fixture is missing:
+/// it is part of the repository.
+pub fn upstream_schema(rel: &str) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/upstream")
+        .join(rel);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("read fixture {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse fixture {}: {e}", path.display()))
+}
+
+/// Forklift's CRD of `kind` (e.g. `Plan`) from the upstream schema facts,
+/// or `None` when Forklift has no CRD of that kind.
+pub fn forklift_crd(kind: &str) -> Option<serde_json::Value> {
+    let rel = format!(
+        "forklift/forklift.konveyor.io_{}s.json",
+        kind.to_lowercase()
+    );
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/upstream")
+        .join(&rel)
+        .is_file()
+        .then(|| upstream_schema(&rel))
+}
+
 /// True when missing peers must fail tests (`FERRY_REQUIRE_PEERS=1`).
 pub fn peers_required() -> bool {
     std::env::var("FERRY_REQUIRE_PEERS").is_ok_and(|v| v == "1" || v == "true")

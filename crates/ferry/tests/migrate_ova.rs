@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{compare_disks, ferry, manifests, sample, shared, yaml};
+use common::{compare_disks, ferry, manifests, sample, yaml};
 use serde_json::Value;
 
 #[test]
@@ -73,8 +73,8 @@ fn migrate_sample_ovas_end_to_end() {
     assert_eq!(efi["spec"]["template"]["spec"]["domain"]["cpu"]["cores"], 2);
 
     // Output that a real cluster accepts.
-    if let Some(kv) = shared("reference/schemas/kubevirt/kubevirt-swagger.json") {
-        let doc: Value = serde_json::from_str(&std::fs::read_to_string(kv).unwrap()).unwrap();
+    {
+        let doc = ferry_testutil::upstream_schema("kubevirt/kubevirt-swagger.json");
         let schemas = ferry_core::openapi::Schemas::swagger(&doc);
         for t in &targets {
             let report = schemas.validate_definition(
@@ -88,8 +88,8 @@ fn migrate_sample_ovas_end_to_end() {
             );
         }
     }
-    if let Some(cdi) = shared("reference/schemas/kubevirt/cdi-swagger.json") {
-        let doc: Value = serde_json::from_str(&std::fs::read_to_string(cdi).unwrap()).unwrap();
+    {
+        let doc = ferry_testutil::upstream_schema("kubevirt/cdi-swagger.json");
         let schemas = ferry_core::openapi::Schemas::swagger(&doc);
         let dv = yaml(&manifests(work, "efi-vm").join("datavolume-ova-demo-efi-vm-disk-0.yaml"));
         let report = schemas.validate_definition("v1beta1.DataVolume", &dv);

@@ -41,15 +41,21 @@ fn ova_scan_lists_vms_and_concerns() {
         ["ova.cpu_memory.hotplug.enabled", "ova.name.invalid"]
     );
 
-    let table = ferry_testutil::run(
+    // Critical concerns: the table is printed, and the exit status is 1.
+    let corrupt = ferry_testutil::run_output(
         Command::new(ferry)
             .args(["ova", "scan"])
             .arg(out.join("corrupt")),
     );
+    assert_eq!(corrupt.status.code(), Some(1));
+    let table = String::from_utf8_lossy(&corrupt.stdout);
     for line in ["bad-checksum", "missing-file", "traversal", "truncated"] {
         let row = table.lines().find(|l| l.starts_with(line)).unwrap();
         assert!(row.contains("Critical:"), "{row}");
     }
+    let stderr = String::from_utf8_lossy(&corrupt.stderr);
+    assert!(stderr.contains("have Critical concerns"), "{stderr}");
+    assert!(stderr.contains("bad-checksum"), "{stderr}");
 
     let nfs = ferry_testutil::run_output(Command::new(ferry).args([
         "ova",
@@ -58,4 +64,23 @@ fn ova_scan_lists_vms_and_concerns() {
     ]));
     assert!(!nfs.status.success());
     assert!(String::from_utf8_lossy(&nfs.stderr).contains("not mounted"));
+}
+
+#[test]
+fn ova_scan_fails_when_its_only_descriptor_cannot_be_read() {
+    let tmp = ferry_testutil::tempdir();
+    let dir = tmp.path().join("broken");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("broken.ovf"), "<Envelope><VirtualSystem>").unwrap();
+    let out = ferry_testutil::run_output(
+        Command::new(env!("CARGO_BIN_EXE_ferry"))
+            .args(["ova", "scan"])
+            .arg(tmp.path()),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("broken.ovf"), "{stderr}");
+    assert!(stderr.contains("not well-formed XML"), "{stderr}");
+    assert!(!stderr.contains("DTD"), "{stderr}");
+    assert!(stderr.contains("no package under"), "{stderr}");
 }

@@ -281,3 +281,53 @@ fn examples_round_trip_through_the_typed_models() {
     }
     assert!(checked >= 15, "only {checked} forklift documents checked");
 }
+
+/// `kubectl get ... -o yaml | ferry validate -f -`: a `kind: List` is
+/// unwrapped, and a stream of more than 1,024 documents is read.
+#[test]
+fn lists_from_stdin_and_long_streams_validate() {
+    use std::io::Write as _;
+    let plan = std::fs::read_to_string(examples().join("manifests/plans/plan-cold.yaml")).unwrap();
+    let items: Vec<serde_json::Value> = serde_saphyr::from_multiple(&plan).unwrap();
+    let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(["validate", "-o", "json", "-f", "-"])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(&list).unwrap().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_eq!(report["documents"], items.len(), "{}", text(&out));
+    assert!(
+        !text(&out).contains("unknown apiVersion/kind v1/List"),
+        "{}",
+        text(&out)
+    );
+
+    let tmp = ferry_testutil::tempdir();
+    let many = tmp.path().join("many.yaml");
+    let stream: String = (0..1500)
+        .map(|i| {
+            format!(
+                "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n  namespace: demo\n"
+            )
+        })
+        .collect();
+    std::fs::write(&many, stream).unwrap();
+    let out = ferry(&["validate", "-f", many.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("in 1500 documents"),
+        "{}",
+        text(&out)
+    );
+}

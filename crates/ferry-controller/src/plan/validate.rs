@@ -53,6 +53,29 @@ fn cond(t: &str, category: Category, reason: &str, message: &str, items: Vec<Str
         .items(items)
 }
 
+/// `MigrationTypeNotValid` for the migration types ferry cannot run yet:
+/// warm and live, and conversion-only (which would otherwise run as a cold
+/// copy of disks that are already on PVCs).
+fn migration_type_refused(t: MigrationType) -> Option<Condition> {
+    let message = match t {
+        MigrationType::Cold => return None,
+        MigrationType::Warm | MigrationType::Live => {
+            format!("A {t:?} migration is not supported for this source provider; use cold.")
+        }
+        MigrationType::Conversion => "A conversion-only migration (spec.type: conversion) is not \
+             supported yet: ferry would copy the disks instead of converting the PVCs in place; \
+             use a cold migration from the source provider instead."
+            .to_owned(),
+    };
+    Some(cond(
+        types::MIGRATION_TYPE_NOT_VALID,
+        Category::Critical,
+        "NotSupported",
+        &message,
+        vec![],
+    ))
+}
+
 /// Validate `plan`; returns the conditions that hold (without `Ready`).
 pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
     let mut out = Vec::new();
@@ -68,21 +91,7 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
             vec![],
         ));
     }
-    if matches!(
-        spec.migration_type(),
-        MigrationType::Warm | MigrationType::Live
-    ) {
-        out.push(cond(
-            types::MIGRATION_TYPE_NOT_VALID,
-            Category::Critical,
-            "NotSupported",
-            &format!(
-                "A {:?} migration is not supported for this source provider; use cold.",
-                spec.migration_type()
-            ),
-            vec![],
-        ));
-    }
+    out.extend(migration_type_refused(spec.migration_type()));
 
     // Providers.
     let source = lookup::provider(ctx, &ns, &spec.provider.source).await;
@@ -433,4 +442,28 @@ where
         .await
         .ok()
         .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversion_and_warm_plans_are_refused_and_cold_is_not() {
+        assert!(migration_type_refused(MigrationType::Cold).is_none());
+        for t in [
+            MigrationType::Warm,
+            MigrationType::Live,
+            MigrationType::Conversion,
+        ] {
+            let c = migration_type_refused(t).expect("refused");
+            assert_eq!(c.type_, types::MIGRATION_TYPE_NOT_VALID, "{t:?}");
+            assert_eq!(c.category, Category::Critical, "{t:?}");
+            assert_eq!(c.reason.as_deref(), Some("NotSupported"), "{t:?}");
+        }
+        let c = migration_type_refused(MigrationType::Conversion).expect("refused");
+        let msg = c.message.unwrap_or_default();
+        assert!(msg.contains("spec.type: conversion"), "{msg}");
+        assert!(msg.contains("not supported"), "{msg}");
+    }
 }

@@ -14,6 +14,7 @@ use super::refs::Ref;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct VmCutover {
     /// The VM's ID.
+    #[schemars(length(min = 1))]
     pub id: String,
     /// When to cut over.
     pub cutover: Time,

@@ -1,5 +1,6 @@
 //! Typed models of every `forklift.konveyor.io/v1beta1` kind (Provider,
-//! Host, NetworkMap, StorageMap, Plan, Migration, Hook, ForkliftController),
+//! Host, NetworkMap, StorageMap, Plan, Migration, Hook, ForkliftController,
+//! Conversion, the volume populators and the provider servers),
 //! their conditions and per-VM migration status, plus the KubeVirt
 //! VirtualMachine and CDI DataVolume subsets ferry writes.
 //!
@@ -9,6 +10,7 @@
 mod open_enum;
 
 pub mod condition;
+pub mod conversion;
 pub mod forklift_controller;
 pub mod hook;
 pub mod host;
@@ -18,10 +20,13 @@ pub mod migration;
 pub mod phases;
 pub mod plan;
 pub mod plan_status;
+pub mod populator;
 pub mod provider;
+pub mod provider_server;
 pub mod refs;
 
 pub use condition::{Category, Condition, Conditions};
+pub use conversion::{Conversion, ConversionSpec, ConversionStatus};
 pub use forklift_controller::{
     ForkliftController, ForkliftControllerSpec, ForkliftControllerStatus,
 };
@@ -36,7 +41,9 @@ pub use plan::{HookRef, HookStep, MigrationType, Plan, PlanSpec, PlanVm, TargetP
 pub use plan_status::{
     MigrationStatus, PlanStatus, Progress, Step, StepError, Task, VmStatus, Warm,
 };
+pub use populator::{OpenstackVolumePopulator, OvirtVolumePopulator, VSphereXcopyVolumePopulator};
 pub use provider::{Provider, ProviderSpec, ProviderStatus, ProviderType};
+pub use provider_server::{HyperVProviderServer, OVAProviderServer};
 pub use refs::{ProviderPair, Ref};
 
 /// The core Kubernetes kinds ferry reads and writes beside its own.
@@ -53,7 +60,8 @@ pub const VERSION: &str = "v1beta1";
 /// `apiVersion` of every forklift kind.
 pub const API_VERSION: &str = "forklift.konveyor.io/v1beta1";
 
-/// The kinds ferry serves, in dependency order.
+/// The kinds ferry serves, in dependency order (all of Forklift's kinds;
+/// the last six have no controller in ferry yet).
 pub const KINDS: &[&str] = &[
     "Provider",
     "Host",
@@ -63,4 +71,17 @@ pub const KINDS: &[&str] = &[
     "Plan",
     "Migration",
     "ForkliftController",
+    "Conversion",
+    "OvirtVolumePopulator",
+    "OpenstackVolumePopulator",
+    "VSphereXcopyVolumePopulator",
+    "OVAProviderServer",
+    "HyperVProviderServer",
+];
+
+/// The kinds whose Forklift CRDs have no status subresource.
+pub const WITHOUT_STATUS_SUBRESOURCE: &[&str] = &[
+    "OvirtVolumePopulator",
+    "OpenstackVolumePopulator",
+    "VSphereXcopyVolumePopulator",
 ];

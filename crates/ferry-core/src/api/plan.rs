@@ -209,7 +209,7 @@ pub struct PlanSpec {
     pub transfer_network: Option<ObjectReference>,
     /// The service account of migration pods (DNS label).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))]
+    #[schemars(regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), length(max = 253))]
     pub service_account: Option<String>,
 
     /// Labels added to target VMs.

@@ -158,7 +158,25 @@ pub struct ProviderStatus {
     pub secret_resource_version: Option<String>,
 }
 
+/// The name of the local-cluster Provider that Forklift's operator creates
+/// in its namespace and that manifests name without defining it.
+pub const HOST_PROVIDER_NAME: &str = "host";
+
 impl Provider {
+    /// The local-cluster Provider `host` in `namespace`: type openshift with
+    /// an empty URL, as Forklift's operator creates it.
+    pub fn host(namespace: &str) -> Self {
+        let mut p = Provider::new(
+            HOST_PROVIDER_NAME,
+            ProviderSpec {
+                type_: ProviderType::OpenShift,
+                ..ProviderSpec::default()
+            },
+        );
+        p.metadata.namespace = Some(namespace.to_owned());
+        p
+    }
+
     /// True for the local-cluster provider (`openshift` with an empty URL).
     pub fn is_host(&self) -> bool {
         self.spec.type_ == ProviderType::OpenShift

@@ -14,6 +14,11 @@ pub fn check_provider_pair(v: &Value, idx: &Index<'_>, r: &mut Report<'_>) {
             &format!("{side} provider"),
             r,
         );
+        // Forklift's operator creates `host` (and ferry's embedded mode
+        // does too): manifests name it without defining it.
+        if reference.name.as_deref() == Some(crate::api::provider::HOST_PROVIDER_NAME) {
+            continue;
+        }
         index::check_reference(
             idx,
             "Provider",

@@ -24,17 +24,8 @@ pub use json::Path;
 
 /// The API version of every Forklift kind.
 pub const FORKLIFT_API_VERSION: &str = "forklift.konveyor.io/v1beta1";
-/// The Forklift kinds `ferry validate` understands.
-pub const FORKLIFT_KINDS: &[&str] = &[
-    "Provider",
-    "Host",
-    "NetworkMap",
-    "StorageMap",
-    "Hook",
-    "Plan",
-    "Migration",
-    "ForkliftController",
-];
+/// The Forklift kinds `ferry validate` understands: every kind ferry serves.
+pub const FORKLIFT_KINDS: &[&str] = crate::api::KINDS;
 
 /// One parsed YAML document.
 #[derive(Debug, Clone)]
@@ -242,7 +233,9 @@ fn check_document(
                 "Hook" => plan::check_hook(v, r),
                 "Plan" => plan::check_plan(v, idx, r),
                 "Migration" => plan::check_migration(v, idx, r),
-                _ => plan::check_controller(v, r),
+                "ForkliftController" => plan::check_controller(v, r),
+                // The schema and the typed model cover the other kinds.
+                _ => {}
             }
         }
         (FORKLIFT_API_VERSION, other) => r.error(
@@ -257,11 +250,13 @@ fn check_document(
             format!("unsupported apiVersion {api:?}; use {FORKLIFT_API_VERSION}"),
         ),
         ("v1", "Secret") => provider::check_secret_shape(v, r),
-        ("v1", "ConfigMap" | "Namespace") => {}
+        ("v1", "ConfigMap" | "Namespace" | "PersistentVolumeClaim")
+        | ("kubevirt.io/v1", "VirtualMachine")
+        | ("cdi.kubevirt.io/v1beta1", "DataVolume") => {}
         (api, k) => r.error(
             "",
             format!(
-                "unknown apiVersion/kind {api}/{k}: ferry validates {FORKLIFT_API_VERSION} kinds ({}) and v1 Secret, ConfigMap and Namespace",
+                "unknown apiVersion/kind {api}/{k}: ferry validates {FORKLIFT_API_VERSION} kinds ({}), v1 Secret, ConfigMap, Namespace and PersistentVolumeClaim, kubevirt.io/v1 VirtualMachine and cdi.kubevirt.io/v1beta1 DataVolume",
                 FORKLIFT_KINDS.join(", ")
             ),
         ),
@@ -281,6 +276,16 @@ fn check_typed(kind: &str, v: &Value) -> Result<(), serde_json::Error> {
         "Plan" => serde_json::from_value::<api::Plan>(v).map(drop),
         "Migration" => serde_json::from_value::<api::Migration>(v).map(drop),
         "ForkliftController" => serde_json::from_value::<api::ForkliftController>(v).map(drop),
+        "Conversion" => serde_json::from_value::<api::Conversion>(v).map(drop),
+        "OvirtVolumePopulator" => serde_json::from_value::<api::OvirtVolumePopulator>(v).map(drop),
+        "OpenstackVolumePopulator" => {
+            serde_json::from_value::<api::OpenstackVolumePopulator>(v).map(drop)
+        }
+        "VSphereXcopyVolumePopulator" => {
+            serde_json::from_value::<api::VSphereXcopyVolumePopulator>(v).map(drop)
+        }
+        "OVAProviderServer" => serde_json::from_value::<api::OVAProviderServer>(v).map(drop),
+        "HyperVProviderServer" => serde_json::from_value::<api::HyperVProviderServer>(v).map(drop),
         _ => Ok(()),
     }
 }

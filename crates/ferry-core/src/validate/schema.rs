@@ -78,9 +78,11 @@ fn walk(
     }
     if value.is_null() {
         if !flag(schema, "nullable") && schema.get("type").is_some() {
-            r.error(
+            // The API server drops a null it cannot store (as Kubernetes
+            // prunes nulls of fields that are not nullable).
+            r.warn(
                 path,
-                "must not be null; remove the field or give it a value",
+                "is null and the API server drops it; remove the field or give it a value",
             );
         }
         return;

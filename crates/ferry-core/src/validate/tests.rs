@@ -303,3 +303,119 @@ fn mutated_documents_never_panic() {
         }
     }
 }
+
+fn run_with_crds(values: Vec<Value>) -> Vec<Finding> {
+    let docs: Vec<Document> = values
+        .into_iter()
+        .enumerate()
+        .map(|(i, value)| Document {
+            source: "t.yaml".into(),
+            index: i + 1,
+            value,
+        })
+        .collect();
+    validate(&docs, &crd_schema, &Options::default())
+}
+
+fn forklift(kind: &str, spec: Value) -> Value {
+    json!({
+        "apiVersion": "forklift.konveyor.io/v1beta1",
+        "kind": kind,
+        "metadata": {"name": "x", "namespace": "openshift-mtv"},
+        "spec": spec
+    })
+}
+
+#[test]
+fn every_forklift_kind_is_validated_against_its_schema() {
+    let good = vec![
+        forklift(
+            "Conversion",
+            json!({"type": "InPlace", "vm": {"id": "vm-1"},
+                   "connection": {"secret": {"name": "s", "namespace": "openshift-mtv"}},
+                   "disks": [{"name": "pvc-0", "volumeMode": "Block", "devicePath": "/dev/sda"}],
+                   "diskEncryption": {"type": "LUKS", "secret": {"name": "luks"}},
+                   "podSettings": {"requestKVM": false, "nodeSelector": {"a": "b"}},
+                   "extraVolumes": [{"name": "v", "emptyDir": {}}],
+                   "extraMounts": [{"name": "v", "mountPath": "/v"}]}),
+        ),
+        forklift(
+            "OvirtVolumePopulator",
+            json!({"engineUrl": "https://e/ovirt-engine/api", "engineSecretName": "s", "diskId": "d"}),
+        ),
+        forklift(
+            "OpenstackVolumePopulator",
+            json!({"identityUrl": "https://k:5000/v3", "secretName": "s", "imageId": "i"}),
+        ),
+        forklift(
+            "VSphereXcopyVolumePopulator",
+            json!({"vmId": "vm-1", "vmdkPath": "[ds] a/a.vmdk", "secretName": "s",
+                   "storageVendorProduct": "ontap"}),
+        ),
+        forklift(
+            "OVAProviderServer",
+            json!({"provider": {"name": "ova", "namespace": "openshift-mtv"}}),
+        ),
+        forklift(
+            "HyperVProviderServer",
+            json!({"provider": {"name": "hv", "namespace": "openshift-mtv"}}),
+        ),
+    ];
+    let f = run_with_crds(good);
+    assert!(errors(&f).is_empty(), "{:?}", errors(&f));
+    assert!(f.is_empty(), "{f:?}");
+
+    let bad = vec![
+        forklift(
+            "Conversion",
+            json!({"type": "Sideways", "vm": {"id": "vm-1"},
+                   "connection": {"secret": {"name": "s"}}}),
+        ),
+        forklift("OvirtVolumePopulator", json!({"engineUrl": "https://e"})),
+        forklift("OVAProviderServer", json!({})),
+    ];
+    let e = errors(&run_with_crds(bad)).join("\n");
+    assert!(e.contains("t.yaml:1 Conversion/x spec.type"), "{e}");
+    assert!(e.contains("t.yaml:2 OvirtVolumePopulator/x spec"), "{e}");
+    assert!(e.contains("engineSecretName"), "{e}");
+    assert!(e.contains("t.yaml:3 OVAProviderServer/x spec"), "{e}");
+}
+
+#[test]
+fn the_host_provider_may_be_named_without_being_defined() {
+    let provider = |name: &str| {
+        json!({
+            "apiVersion": "forklift.konveyor.io/v1beta1",
+            "kind": "Provider",
+            "metadata": {"name": name, "namespace": "openshift-mtv"},
+            "spec": {"type": "ova", "url": "nfs.example.com:/ova"}
+        })
+    };
+    // The plan names `host` as destination; other Providers are in the
+    // input, so a missing `vsphere` source is still reported.
+    let f = run(vec![plan(json!([{"id": "vm-1"}])), provider("ova")]);
+    let e = errors(&f).join("\n");
+    assert!(!e.contains("openshift-mtv/host"), "{e}");
+    assert!(
+        e.contains("spec.provider.source: Provider openshift-mtv/vsphere is not in the input"),
+        "{e}"
+    );
+    // A destination other than `host` must still be defined.
+    let mut other = plan(json!([{"id": "vm-1"}]));
+    other["spec"]["provider"]["destination"]["name"] = json!("remote");
+    let e = errors(&run(vec![other, provider("vsphere")])).join("\n");
+    assert!(
+        e.contains("spec.provider.destination: Provider openshift-mtv/remote is not in the input"),
+        "{e}"
+    );
+}
+
+#[test]
+fn kinds_ferry_serves_beside_forklift_are_known() {
+    let f = run(vec![
+        json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "p", "namespace": "n"}}),
+        json!({"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": {"name": "vm", "namespace": "n"}}),
+        json!({"apiVersion": "cdi.kubevirt.io/v1beta1", "kind": "DataVolume", "metadata": {"name": "dv", "namespace": "n"}}),
+    ]);
+    assert!(errors(&f).is_empty(), "{:?}", errors(&f));
+}

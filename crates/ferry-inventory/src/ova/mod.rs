@@ -22,6 +22,8 @@ use crate::collector::{BoxFuture, Collector};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{ProviderInfo, Resource, Snapshot, VMS};
 
+mod forklift_json;
+
 #[cfg(test)]
 mod tests;
 
@@ -154,9 +156,11 @@ impl Inner {
                 ));
                 continue;
             }
+            let mut object = to_json(vm)?;
+            forklift_json::add_forklift_names(&mut object);
             snap.push(
                 VMS,
-                Resource::new(&vm.id, &vm.name, VM_KIND, to_json(vm)?).with_path(&vm.uuid),
+                Resource::new(&vm.id, &vm.name, VM_KIND, object).with_path(&vm.uuid),
             );
             for disk in &vm.disks {
                 if disk_ids.insert(disk.id.clone()) {

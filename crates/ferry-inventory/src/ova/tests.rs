@@ -186,6 +186,11 @@ fn scan_produces_forklift_ova_collections() {
     assert_eq!(web.object["disks"].as_array().unwrap().len(), 2);
     assert_eq!(web.object["nics"].as_array().unwrap().len(), 2);
     assert!(web.object["ovaPath"].as_str().unwrap().ends_with("web.ova"));
+    // Current Forklift's names too.
+    assert_eq!(web.object["ovfPath"], web.object["ovaPath"]);
+    assert_eq!(web.object["exportSource"], web.object["ovaSource"]);
+    assert_eq!(web.object["disks"][0]["FilePath"], web.object["ovaPath"]);
+    assert_eq!(web.object["nics"][0]["MAC"], web.object["nics"][0]["mac"]);
 
     assert_eq!(snap.warnings().len(), 1, "{:?}", snap.warnings());
     assert!(

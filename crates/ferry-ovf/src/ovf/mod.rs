@@ -1,5 +1,7 @@
 //! OVF envelope parsing (DMTF DSP0243 1.x/2.x as written by VMware ovftool
-//! and vSphere export, VirtualBox, and other exporters).
+//! and vSphere export, VirtualBox, and other exporters; also OVF 0.9, whose
+//! sections and virtual systems are `Section`/`Content` elements named by
+//! their `xsi:type`).
 //!
 //! The document is untrusted: it must fit in [`ParseOptions::max_bytes`],
 //! DTDs are refused (so no entity expansion), the node count is capped, and
@@ -189,11 +191,13 @@ pub fn parse(bytes: &[u8], origin: &str, opts: &ParseOptions) -> Result<Envelope
         ..roxmltree::ParsingOptions::default()
     };
     let doc = Document::parse_with_options(text, xml_opts).map_err(|e| {
-        Error::new(
-            ErrorKind::Xml,
-            format!("OVF descriptor {origin} is not well-formed XML (DTDs are refused)"),
-        )
-        .with_source(e)
+        let message = match e {
+            roxmltree::Error::DtdDetected => format!(
+                "OVF descriptor {origin} has a DTD, and DTDs are refused (they can expand entities); remove the <!DOCTYPE> declaration"
+            ),
+            _ => format!("OVF descriptor {origin} is not well-formed XML"),
+        };
+        Error::new(ErrorKind::Xml, message).with_source(e)
     })?;
     let root = doc.root_element();
     if root.tag_name().name() != "Envelope" {
@@ -294,7 +298,7 @@ const MAX_COLLECTION_DEPTH: usize = 8;
 
 fn collect_systems<'a, 'i>(node: Node<'a, 'i>, out: &mut Vec<Node<'a, 'i>>, depth: usize) {
     for c in node.children().filter(Node::is_element) {
-        match c.tag_name().name() {
+        match element_kind(c) {
             "VirtualSystem" => out.push(c),
             "VirtualSystemCollection" if depth < MAX_COLLECTION_DEPTH => {
                 collect_systems(c, out, depth + 1)
@@ -322,7 +326,7 @@ fn product_properties<'a>(root: Node<'a, '_>) -> HashMap<&'a str, &'a str> {
         .filter(|n| n.is_element() && n.tag_name().name() == "Property")
         .filter(|n| {
             n.parent_element()
-                .is_some_and(|p| p.tag_name().name() == "ProductSection")
+                .is_some_and(|p| element_kind(p) == "ProductSection")
         })
         .map(|n| (attr(n, "key"), attr(n, "value")))
         .filter(|(k, _)| !k.is_empty())
@@ -360,7 +364,7 @@ fn parse_system(vs: Node<'_, '_>) -> VirtualSystem {
     let mut system_type = String::new();
     if let Some(hw) = hw {
         for c in hw.children().filter(Node::is_element) {
-            match c.tag_name().name() {
+            match element_kind(c) {
                 "Item" | "StorageItem" | "EthernetPortItem" => items.push(parse_item(c)),
                 "Config" | "ExtraConfig" => configs.push(parse_conf(c)),
                 "System" => system_type = child_text(c, "VirtualSystemType"),
@@ -406,7 +410,7 @@ fn parse_item(n: Node<'_, '_>) -> Item {
     for c in n.children().filter(Node::is_element) {
         let text = || c.text().unwrap_or_default().trim().to_owned();
         match c.tag_name().name() {
-            "InstanceID" => item.instance_id = text(),
+            "InstanceID" | "InstanceId" => item.instance_id = text(),
             "ResourceType" => item.resource_type = text().parse().ok(),
             "ResourceSubType" => item.resource_sub_type = text(),
             "ElementName" => item.element_name = text(),
@@ -434,10 +438,35 @@ fn parse_conf(n: Node<'_, '_>) -> Conf {
     }
 }
 
-/// Element children of `n` with local name `name`.
+/// Element children of `n` of kind `name` (see [`element_kind`]).
 fn children<'a, 'i>(n: Node<'a, 'i>, name: &'static str) -> impl Iterator<Item = Node<'a, 'i>> {
     n.children()
-        .filter(move |c| c.is_element() && c.tag_name().name() == name)
+        .filter(move |c| c.is_element() && element_kind(*c) == name)
+}
+
+/// The XML Schema instance namespace (`xsi:type`).
+const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
+/// What an element is: its local name, except for OVF 0.9's generic
+/// `<Section xsi:type="ovf:DiskSection_Type">` and `<Content
+/// xsi:type="ovf:VirtualSystem_Type">`, which are named by their type
+/// without prefix and `_Type` suffix (`DiskSection`, `VirtualSystem`), as
+/// OVF 1.x names the elements themselves.
+fn element_kind<'a>(n: Node<'a, '_>) -> &'a str {
+    let name = n.tag_name().name();
+    if !matches!(name, "Section" | "Content") {
+        return name;
+    }
+    let xsi_type = n
+        .attributes()
+        .find(|a| a.name() == "type" && a.namespace() == Some(XSI))
+        .map(|a| a.value())
+        .unwrap_or_default();
+    let local = xsi_type.rsplit(':').next().unwrap_or_default();
+    match local.strip_suffix("_Type") {
+        Some(kind) if !kind.is_empty() => kind,
+        _ => name,
+    }
 }
 
 /// Trimmed text of the first child element `name`, empty when absent.

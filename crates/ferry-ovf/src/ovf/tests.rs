@@ -6,6 +6,7 @@ const VBOX: &str = include_str!("../../tests/fixtures/virtualbox.ovf");
 const MINIMAL: &str = include_str!("../../tests/fixtures/minimal.ovf");
 const HOSTILE: &str = include_str!("../../tests/fixtures/hostile-hrefs.ovf");
 const MULTI: &str = include_str!("../../tests/fixtures/multi-system.ovf");
+const OVF09: &str = include_str!("../../tests/fixtures/vmware-ovf09.ovf");
 
 fn vms(text: &str) -> Vec<Vm> {
     let env = parse(text.as_bytes(), "test.ovf", &ParseOptions::default()).expect("parses");
@@ -261,6 +262,7 @@ fn dtd_and_entity_expansion_refused() {
     let err = parse(laughs.as_bytes(), "laughs.ovf", &ParseOptions::default()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Xml);
     assert!(err.to_string().contains("laughs.ovf"));
+    assert!(err.to_string().contains("DTDs are refused"), "{err}");
     let xxe = r#"<!DOCTYPE Envelope [<!ENTITY x SYSTEM "file:///etc/passwd">]><Envelope><VirtualSystem id="x"><Name>&x;</Name></VirtualSystem></Envelope>"#;
     assert_eq!(
         parse(xxe.as_bytes(), "xxe.ovf", &ParseOptions::default())
@@ -342,4 +344,52 @@ fn capacity_from_product_section_property() {
         env.disks[1].capacity, 0,
         "an unresolved reference stays 0 (a Critical concern)"
     );
+}
+
+#[test]
+fn ovf_0_9_sections_and_content_are_read() {
+    let found = vms(OVF09);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let vm = &found[0];
+    assert_eq!(vm.name, "legacy-vm");
+    assert_eq!(vm.ova_source, OvaSource::VMware);
+    assert_eq!(vm.os_id, Some(36));
+    assert_eq!(vm.cpu_count, 2);
+    assert_eq!(vm.memory_mb, 512);
+    assert_eq!(vm.disks.len(), 1);
+    assert_eq!(vm.disks[0].capacity_bytes, 8 << 30);
+    assert_eq!(vm.disks[0].file_path, "/nfs/app/test.ova");
+    assert_eq!(vm.nics.len(), 1);
+    assert_eq!(vm.nics[0].network, "VM Network");
+    assert_eq!(vm.networks.len(), 1);
+    // The same descriptor under DMTF's 0.9 namespace reads the same.
+    let dmtf = OVF09.replace(
+        "http://www.vmware.com/schema/ovf/1/envelope",
+        "http://schemas.dmtf.org/ovf/envelope/0.9",
+    );
+    let again = vms(&dmtf);
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].disks.len(), 1);
+    assert_eq!(again[0].memory_mb, 512);
+}
+
+#[test]
+fn a_content_element_of_another_type_is_no_virtual_system() {
+    let text = r#"<Envelope xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Content xsi:type="ovf:Other_Type" id="x"/></Envelope>"#;
+    let err = parse(text.as_bytes(), "o.ovf", &ParseOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("has no VirtualSystem"), "{err}");
+}
+
+#[test]
+fn xml_errors_mention_dtds_only_when_there_is_one() {
+    let err = parse(
+        b"<Envelope><VirtualSystem>",
+        "cut.ovf",
+        &ParseOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Xml);
+    let msg = err.to_string();
+    assert!(msg.contains("cut.ovf is not well-formed XML"), "{msg}");
+    assert!(!msg.contains("DTD"), "{msg}");
 }

@@ -83,14 +83,20 @@ mod tests {
         assert_eq!(
             names,
             [
+                "forklift.konveyor.io_conversions.yaml",
                 "forklift.konveyor.io_forkliftcontrollers.yaml",
                 "forklift.konveyor.io_hooks.yaml",
                 "forklift.konveyor.io_hosts.yaml",
+                "forklift.konveyor.io_hypervproviderservers.yaml",
                 "forklift.konveyor.io_migrations.yaml",
                 "forklift.konveyor.io_networkmaps.yaml",
+                "forklift.konveyor.io_openstackvolumepopulators.yaml",
+                "forklift.konveyor.io_ovaproviderservers.yaml",
+                "forklift.konveyor.io_ovirtvolumepopulators.yaml",
                 "forklift.konveyor.io_plans.yaml",
                 "forklift.konveyor.io_providers.yaml",
                 "forklift.konveyor.io_storagemaps.yaml",
+                "forklift.konveyor.io_vspherexcopyvolumepopulators.yaml",
             ]
         );
         let text = std::fs::read_to_string(dir.join("forklift.konveyor.io_plans.yaml")).unwrap();

@@ -152,7 +152,12 @@ impl Embedded {
             data_dir.join("local"),
         ));
         let ctx = Context::new(client.clone(), inventory.clone(), destination, settings);
-        let controllers = tokio::spawn(ferry_controller::run(ctx.clone()));
+        // The `host` Provider exists before any Plan that names it is read.
+        super::host_provider::run_startup(&client).await;
+        let host = super::host_provider::run(client.clone(), inventory.clone());
+        let controllers = tokio::spawn(async move {
+            tokio::join!(ferry_controller::run(ctx), host);
+        });
         Ok(Self {
             server,
             client,

@@ -76,6 +76,9 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
 
 async fn drive(embedded: &Embedded, docs: &[(String, Value)], args: &Args) -> anyhow::Result<()> {
     let client = embedded.client.clone();
+    for ns in super::host_provider::namespaces_in(docs) {
+        super::host_provider::ensure(&client, &ns).await?;
+    }
     apply_all(&client, docs).await?;
     // Rules from a ConfigMap among the manifests apply before any plan runs.
     embedded

@@ -5,6 +5,8 @@ pub mod convert;
 pub mod crds;
 pub mod embedded;
 pub mod gate_args;
+pub mod host_inventory;
+pub mod host_provider;
 pub mod info;
 pub mod inventory;
 pub mod manifests;

@@ -3,6 +3,10 @@
 //! with the OVA guide's depth rules, verify their manifests, validate every
 //! VM with the bundled policies (plus user rules), and print a table or the
 //! inventory VM documents as JSON.
+//!
+//! Exit status: 0 when every VM was read and none has a Critical concern;
+//! 1 when a VM has a Critical concern (the output is printed first), or
+//! when nothing could be read (no package, and at least one was skipped).
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -21,6 +25,9 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 enum OvaCommand {
     /// Scan a provider path: list its VMs and their validation concerns.
+    ///
+    /// Exits 1 when a VM has a Critical concern (after printing the list)
+    /// or when no package could be read.
     Scan(ScanArgs),
 }
 
@@ -82,6 +89,13 @@ fn scan(args: ScanArgs) -> anyhow::Result<()> {
     for p in &report.problems {
         eprintln!("warning: {}", p.message);
     }
+    if report.appliances.is_empty() && !report.problems.is_empty() {
+        anyhow::bail!(
+            "no package under {} could be read ({} skipped; see the warnings above)",
+            root.display(),
+            report.problems.len()
+        );
+    }
     let mut rows = Vec::new();
     for vm in report.vms() {
         let doc = serde_json::to_value(vm)?;
@@ -130,6 +144,19 @@ fn scan(args: ScanArgs) -> anyhow::Result<()> {
                 );
             }
         }
+    }
+    let critical: Vec<&str> = rows
+        .iter()
+        .filter(|(_, v)| v.concerns.iter().any(|c| c.category == "Critical"))
+        .map(|(vm, _)| vm.name.as_str())
+        .collect();
+    if !critical.is_empty() {
+        anyhow::bail!(
+            "{} of {} VMs have Critical concerns and cannot be migrated: {}",
+            critical.len(),
+            rows.len(),
+            critical.join(", ")
+        );
     }
     Ok(())
 }

@@ -190,7 +190,7 @@ fn render(plan: &Plan, inventory: Option<&[VmSummary]>) -> String {
     let mut out = format!(
         "Plan {ns}/{name}: target namespace {}, type {}\n\nConditions:\n",
         plan.spec.target_namespace,
-        serde_json::to_value(plan.spec.type_.unwrap_or_default())
+        serde_json::to_value(plan.spec.migration_type())
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default()
@@ -261,4 +261,31 @@ fn render(plan: &Plan, inventory: Option<&[VmSummary]>) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_names_the_effective_migration_type() {
+        let mut plan: Plan = serde_json::from_value(serde_json::json!({
+            "apiVersion": "forklift.konveyor.io/v1beta1", "kind": "Plan",
+            "metadata": {"name": "p", "namespace": "n"},
+            "spec": {"targetNamespace": "t", "warm": true,
+                     "provider": {"source": {"name": "s"}, "destination": {"name": "host"}},
+                     "map": {"network": {"name": "net"}, "storage": {"name": "st"}},
+                     "vms": [{"id": "vm-1"}]}
+        }))
+        .expect("plan");
+        assert!(
+            render(&plan, None).contains("type warm\n"),
+            "{}",
+            render(&plan, None)
+        );
+        plan.spec.warm = None;
+        assert!(render(&plan, None).contains("type cold\n"));
+        plan.spec.type_ = Some(ferry_core::api::MigrationType::Conversion);
+        assert!(render(&plan, None).contains("type conversion\n"));
+    }
 }

@@ -125,10 +125,11 @@ fn read_limited(mut r: impl Read, name: &str) -> anyhow::Result<String> {
 
 /// Parse one YAML stream into documents; a syntax error becomes a finding.
 fn parse(name: &str, text: &str, docs: &mut Vec<Document>, findings: &mut Vec<Finding>) {
-    match serde_saphyr::from_multiple::<Value>(text) {
+    match serde_saphyr::from_multiple_with_options::<Value>(text, super::manifests::yaml_options())
+    {
         Ok(values) => {
             let mut index = 0;
-            for value in values {
+            for value in values.into_iter().flat_map(super::manifests::unwrap_list) {
                 if value.is_null() {
                     continue;
                 }

@@ -13,25 +13,6 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-pub fn shared(rel: &str) -> Option<PathBuf> {
-    // `../shared` beside the checkout (CI), or one level higher (worktrees).
-    let p = repo().join("../shared").join(rel);
-    if p.is_file() {
-        return Some(p);
-    }
-    let higher = repo().join("../../shared").join(rel);
-    if higher.is_file() {
-        return Some(higher);
-    }
-    assert!(
-        !ferry_testutil::peers_required(),
-        "{} is missing (../shared beside the checkout)",
-        p.display()
-    );
-    eprintln!("skipping schema checks: {} is missing", p.display());
-    None
-}
-
 /// Build the sample and write a migration manifest for it; returns the work dir.
 pub fn sample(plan_vms: &str) -> Option<tempfile::TempDir> {
     for tool in ["qemu-img", "qemu-io", "sha256sum", "tar"] {
