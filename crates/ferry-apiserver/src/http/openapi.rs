@@ -237,7 +237,31 @@ pub fn v3_group(state: &State, g: &str, v: &str) -> Result<Response<Body>, ApiEr
     Ok(json_response(StatusCode::OK, &doc))
 }
 
-pub fn v2(state: &State) -> Response<Body> {
+/// Can a client with this `Accept` header read JSON? An empty header, any
+/// JSON type and the wildcards can; a list of only protobuf types (what
+/// kubectl asks `/openapi/v2` for) cannot.
+pub fn accepts_json(accept: &str) -> bool {
+    accept.trim().is_empty()
+        || accept.split(',').any(|range| {
+            let media = range.split(';').next().unwrap_or_default().trim();
+            let media = media.to_ascii_lowercase();
+            matches!(media.as_str(), "*/*" | "application/*" | "application/json")
+                || media.ends_with("+json")
+        })
+}
+
+/// `/openapi/v2` as JSON. A client that accepts only protobuf gets 406, as
+/// from a server without the protobuf form, so kubectl goes on without it.
+pub fn v2(state: &State, accept: &str) -> Result<Response<Body>, ApiError> {
+    if !accepts_json(accept) {
+        return Err(ApiError::not_acceptable(format!(
+            "only application/json is served at /openapi/v2, not {accept}"
+        )));
+    }
+    Ok(v2_json(state))
+}
+
+fn v2_json(state: &State) -> Response<Body> {
     let reg = state.registry();
     let mut defs = Map::new();
     let mut paths = Map::new();
@@ -281,4 +305,27 @@ pub fn v2(state: &State) -> Response<Body> {
         }
     }
     json_response(StatusCode::OK, &doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accepts_json;
+
+    #[test]
+    fn protobuf_only_accept_is_not_json() {
+        assert!(!accepts_json(
+            "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+        ));
+        assert!(!accepts_json("application/vnd.kubernetes.protobuf"));
+        for ok in [
+            "",
+            "application/json",
+            "application/json, */*",
+            "application/com.github.proto-openapi.spec.v2@v1.0+protobuf, application/json;q=0.9",
+            "*/*",
+            "application/merge-patch+json",
+        ] {
+            assert!(accepts_json(ok), "{ok}");
+        }
+    }
 }

@@ -274,6 +274,10 @@ pub(crate) fn prepare(
     Ok(Prepared { obj: new, warnings })
 }
 
+/// Kubernetes' limit on the total size of an object's annotations (keys
+/// plus values).
+pub(crate) const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
+
 fn check_metadata(res: &Resource, name: &str, md: &Map<String, Value>) -> Result<(), ApiError> {
     let ok_name = if res.kind == "Namespace" && res.group.is_empty() {
         meta::is_dns_label(name)
@@ -307,6 +311,21 @@ fn check_metadata(res: &Resource, name: &str, md: &Map<String, Value>) -> Result
                         &format!("metadata.{key}[{k}]"),
                         "FieldValueInvalid",
                         "Invalid value: must be a string".into(),
+                    ));
+                }
+                let total: usize = m
+                    .iter()
+                    .map(|(k, v)| k.len() + v.as_str().map_or(0, str::len))
+                    .sum();
+                if key == "annotations" && total > MAX_ANNOTATIONS_BYTES {
+                    return Err(invalid(
+                        res,
+                        name,
+                        "metadata.annotations",
+                        "FieldValueTooLong",
+                        format!(
+                            "Too long: must have at most {MAX_ANNOTATIONS_BYTES} bytes (the annotations of {name} have {total}); keep large data in a ConfigMap or Secret"
+                        ),
                     ));
                 }
                 if key == "labels"
@@ -375,6 +394,15 @@ fn builtin_rules(
                     .map(|r| r.storage_version.clone())
                     .take(1)
                     .collect();
+                let kept = old.and_then(|o| o.get("status")).filter(|s| {
+                    s.get("acceptedNames") == Some(&names)
+                        && s.get("storedVersions") == Some(&json!(stored))
+                });
+                if let Some(kept) = kept {
+                    // Same names: the conditions keep their transition times.
+                    o.insert("status".into(), kept.clone());
+                    return Ok(());
+                }
                 let now = meta::now_rfc3339();
                 o.insert("status".into(), json!({
                     "acceptedNames": names,
@@ -435,7 +463,6 @@ fn builtin_rules(
                     }
                     o.entry("type").or_insert_with(|| json!("Opaque"));
                 }
-                let _ = old;
             }
         }
         _ => {}
