@@ -210,8 +210,7 @@ fn status_writes_of_the_same_status_are_noops() {
         .unwrap()
     });
     assert_noop("status-put", |api, before| async move {
-        let body = serde_json::to_vec(&before).unwrap();
-        api.replace_status("status-put", &PostParams::default(), body)
+        api.replace_status("status-put", &PostParams::default(), &before)
             .await
             .unwrap()
     });

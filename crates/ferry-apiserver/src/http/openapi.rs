@@ -250,15 +250,49 @@ pub fn accepts_json(accept: &str) -> bool {
         })
 }
 
-/// `/openapi/v2` as JSON. A client that accepts only protobuf gets 406, as
-/// from a server without the protobuf form, so kubectl goes on without it.
+/// The protobuf media type of `/openapi/v2` (gnostic's `openapi_v2.Document`).
+const V2_PROTOBUF: &str = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+
+/// `/openapi/v2`: JSON for clients that accept it. A client that accepts
+/// only protobuf (kubectl) gets a protobuf Document with no definitions: it
+/// parses, kubectl finds no v2 schema for a kind and goes on (validating
+/// through `/openapi/v3`, and answering "no matches for kind" for kinds the
+/// server does not serve) instead of failing on JSON it cannot parse.
 pub fn v2(state: &State, accept: &str) -> Result<Response<Body>, ApiError> {
-    if !accepts_json(accept) {
+    if accepts_json(accept) {
+        return Ok(v2_json(state));
+    }
+    if !accept.contains("protobuf") {
         return Err(ApiError::not_acceptable(format!(
-            "only application/json is served at /openapi/v2, not {accept}"
+            "/openapi/v2 is served as application/json or {V2_PROTOBUF}, not {accept}"
         )));
     }
-    Ok(v2_json(state))
+    let mut r = Response::new(Body::from(v2_protobuf_stub()));
+    // Answered with a dot for the `@` (Go's mime parser refuses the `@`).
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(
+            "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
+        ),
+    );
+    Ok(r)
+}
+
+/// `Document { swagger: "2.0", info: Info { title, version } }` in protobuf
+/// wire format (field 1 and 2 of each message, length-delimited strings).
+fn v2_protobuf_stub() -> Vec<u8> {
+    fn field(out: &mut Vec<u8>, number: u8, bytes: &[u8]) {
+        out.push((number << 3) | 2);
+        out.push(u8::try_from(bytes.len()).unwrap_or(0));
+        out.extend_from_slice(bytes);
+    }
+    let mut info = Vec::new();
+    field(&mut info, 1, b"ferry embedded API");
+    field(&mut info, 2, b"v1");
+    let mut doc = Vec::new();
+    field(&mut doc, 1, b"2.0");
+    field(&mut doc, 2, &info);
+    doc
 }
 
 fn v2_json(state: &State) -> Response<Body> {
@@ -310,6 +344,14 @@ fn v2_json(state: &State) -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::accepts_json;
+
+    #[test]
+    fn protobuf_stub_is_a_document_with_swagger_and_info() {
+        let b = super::v2_protobuf_stub();
+        assert_eq!(&b[..5], b"\x0a\x032.0");
+        assert_eq!(b[5], 0x12);
+        assert_eq!(usize::from(b[6]), b.len() - 7);
+    }
 
     #[test]
     fn protobuf_only_accept_is_not_json() {
