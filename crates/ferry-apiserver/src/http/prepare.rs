@@ -445,24 +445,24 @@ fn builtin_rules(
                     ));
                 }
             }
-            if res.kind == "Secret" {
-                if let Some(o) = new.as_object_mut() {
-                    // stringData is write-only: merged into data (base64) as the real server does.
-                    if let Some(Value::Object(sd)) = o.remove("stringData") {
-                        use base64::Engine as _;
-                        let data = o.entry("data").or_insert_with(|| json!({}));
-                        if let Some(d) = data.as_object_mut() {
-                            for (k, v) in sd {
-                                let s = v.as_str().unwrap_or_default();
-                                d.insert(
-                                    k,
-                                    json!(base64::engine::general_purpose::STANDARD.encode(s)),
-                                );
-                            }
+            if res.kind == "Secret"
+                && let Some(o) = new.as_object_mut()
+            {
+                // stringData is write-only: merged into data (base64) as the real server does.
+                if let Some(Value::Object(sd)) = o.remove("stringData") {
+                    use base64::Engine as _;
+                    let data = o.entry("data").or_insert_with(|| json!({}));
+                    if let Some(d) = data.as_object_mut() {
+                        for (k, v) in sd {
+                            let s = v.as_str().unwrap_or_default();
+                            d.insert(
+                                k,
+                                json!(base64::engine::general_purpose::STANDARD.encode(s)),
+                            );
                         }
                     }
-                    o.entry("type").or_insert_with(|| json!("Opaque"));
                 }
+                o.entry("type").or_insert_with(|| json!("Opaque"));
             }
         }
         _ => {}
