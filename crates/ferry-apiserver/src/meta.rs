@@ -106,6 +106,25 @@ pub fn finalizers(obj: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Does `new` change nothing of `old`? Compared as Kubernetes does for a
+/// no-op update: `metadata.resourceVersion` and the `time` of managedFields
+/// entries are ignored (a write that only refreshes them stores nothing).
+pub fn same_object(old: &Value, new: &Value) -> bool {
+    fn comparable(v: &Value) -> Value {
+        let mut v = v.clone();
+        if let Some(md) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+            md.remove("resourceVersion");
+            if let Some(Value::Array(entries)) = md.get_mut("managedFields") {
+                for e in entries.iter_mut().filter_map(Value::as_object_mut) {
+                    e.remove("time");
+                }
+            }
+        }
+        v
+    }
+    comparable(old) == comparable(new)
+}
+
 /// Follow a dotted path (`metadata.name`, `spec.type`) through maps.
 pub fn get_path<'a>(obj: &'a Value, dotted: &str) -> Option<&'a Value> {
     dotted
@@ -160,6 +179,21 @@ mod tests {
         assert_eq!(human_age(300), "5m0s");
         assert_eq!(human_age(3600), "60m");
         assert_eq!(human_age(3 * 86400), "3d0h");
+    }
+
+    #[test]
+    fn same_object_ignores_rv_and_managed_times_only() {
+        let old = serde_json::json!({"metadata": {"name": "a", "resourceVersion": "5",
+            "managedFields": [{"manager": "m", "time": "2026-01-01T00:00:00Z"}]}, "spec": {"x": 1}});
+        let mut new = old.clone();
+        new["metadata"]["resourceVersion"] = "9".into();
+        new["metadata"]["managedFields"][0]["time"] = "2026-02-02T00:00:00Z".into();
+        assert!(same_object(&old, &new));
+        new["metadata"]["managedFields"][0]["manager"] = "other".into();
+        assert!(!same_object(&old, &new));
+        let mut spec = old.clone();
+        spec["spec"]["x"] = 2.into();
+        assert!(!same_object(&old, &spec));
     }
 
     #[test]

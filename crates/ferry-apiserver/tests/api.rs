@@ -273,3 +273,49 @@ fn streaming_list_watcher_sees_initial_state_then_changes() {
         }
     });
 }
+
+#[test]
+fn annotations_over_256_kib_are_invalid() {
+    let ts = TestServer::start(vec![widget_crd()]);
+    ts.rt.block_on(async {
+        let client = ts.handle().client().await.unwrap();
+        let api = widgets(&client);
+        let limit = 256 * 1024;
+        // Keys count too: "a" + value fills the limit exactly.
+        let mut at_limit = widget("fits", 1);
+        at_limit.metadata.annotations = Some(
+            [("a".to_string(), "x".repeat(limit - 1))]
+                .into_iter()
+                .collect(),
+        );
+        api.create(&PostParams::default(), &at_limit).await.unwrap();
+        let mut over = widget("big", 1);
+        over.metadata.annotations = Some(
+            [
+                ("a".to_string(), "x".repeat(limit / 2)),
+                ("b".to_string(), "y".repeat(limit / 2)),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        let s = status_of(api.create(&PostParams::default(), &over).await.unwrap_err());
+        assert_eq!((s.code, s.reason.as_str()), (422, "Invalid"));
+        let causes = s.details.unwrap().causes;
+        assert_eq!(causes[0].field, "metadata.annotations");
+        assert!(
+            causes[0].message.contains("262144"),
+            "{}",
+            causes[0].message
+        );
+        // An update that grows them past the limit is refused as well.
+        let e = api
+            .patch(
+                "fits",
+                &PatchParams::default(),
+                &Patch::Merge(json!({"metadata": {"annotations": {"b": "z"}}})),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(status_of(e).code, 422);
+    });
+}

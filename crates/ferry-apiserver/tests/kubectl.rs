@@ -387,3 +387,27 @@ fn get_watch_streams_changes() {
     let _ = child.wait();
     assert!(seen.iter().any(|l| l.starts_with("DELETED w1")), "{seen:?}");
 }
+
+#[test]
+fn apply_of_an_unknown_kind_says_no_matches() {
+    let Some((ts, k)) = setup() else { return };
+    for (name, api_version) in [
+        ("gadget", "example.com/v1"),
+        ("other", "nowhere.example/v9"),
+    ] {
+        let f = file(
+            &ts,
+            &format!("{name}.yaml"),
+            &format!(
+                "apiVersion: {api_version}\nkind: Gadget\nmetadata:\n  name: {name}\n  namespace: default\n"
+            ),
+        );
+        let out = fails(ts.kubectl(&k).args(["apply", "-f"]).arg(&f));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("no matches for kind \"Gadget\""),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("proto:"), "{stderr}");
+    }
+}

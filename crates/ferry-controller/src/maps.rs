@@ -197,6 +197,7 @@ where
     // Drop conditions that no longer hold before deciding Ready.
     status.conditions.end_staging();
     finish(&mut status.conditions);
+    crate::status::keep_transition_times(current.map(|s| &s.conditions), &mut status.conditions);
     status.observed_generation = map.meta().generation;
     if current != Some(&status) {
         patch_status(

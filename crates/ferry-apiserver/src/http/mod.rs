@@ -84,13 +84,21 @@ fn authorized(state: &State, headers: &HeaderMap) -> bool {
     else {
         return false;
     };
-    let Some(tok) = v.strip_prefix("Bearer ").map(str::trim) else {
+    // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` works too.
+    let Some(tok) = v
+        .trim_start()
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, tok)| tok.trim())
+    else {
         return false;
     };
     let want = state.token.as_bytes();
     let got = tok.as_bytes();
     // Constant-time comparison.
-    got.len() == want.len() && got.iter().zip(want).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    !want.is_empty()
+        && got.len() == want.len()
+        && got.iter().zip(want).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
 /// Entry point for every request.
@@ -144,7 +152,7 @@ async fn route(state: Arc<State>, req: Request<Body>) -> Result<Response<Body>, 
         ["api", v] => return discovery::resource_list(&state, "", v),
         ["apis", g] => return discovery::group(&state, g),
         ["apis", g, v] => return discovery::resource_list(&state, g, v),
-        ["openapi", "v2"] => return Ok(openapi::v2(&state)),
+        ["openapi", "v2"] => return openapi::v2(&state, &accept),
         ["openapi", "v3"] => return Ok(openapi::v3_index(&state)),
         ["openapi", "v3", "api", v] => return openapi::v3_group(&state, "", v),
         ["openapi", "v3", "apis", g, v] => return openapi::v3_group(&state, g, v),
@@ -346,5 +354,46 @@ pub fn parse_body(body: &[u8], content_type: &str) -> Result<Value, ApiError> {
                 )))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::store::{Store, StoreOptions};
+
+    fn state(dir: &std::path::Path) -> State {
+        let store = Store::open(&dir.join("db"), StoreOptions::default()).unwrap();
+        State::new(Arc::new(store), "s3cret-token".into())
+    }
+
+    fn with_auth(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, v.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = state(dir.path());
+        for good in [
+            "Bearer s3cret-token",
+            "bearer s3cret-token",
+            "BEARER  s3cret-token ",
+        ] {
+            assert!(authorized(&st, &with_auth(good)), "{good}");
+        }
+        for bad in [
+            "Bearer wrong-token!",
+            "Basic s3cret-token",
+            "Bearers3cret-token",
+            "s3cret-token",
+            "Bearer ",
+        ] {
+            assert!(!authorized(&st, &with_auth(bad)), "{bad}");
+        }
+        assert!(!authorized(&st, &HeaderMap::new()));
     }
 }

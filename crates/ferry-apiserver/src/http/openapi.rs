@@ -237,7 +237,65 @@ pub fn v3_group(state: &State, g: &str, v: &str) -> Result<Response<Body>, ApiEr
     Ok(json_response(StatusCode::OK, &doc))
 }
 
-pub fn v2(state: &State) -> Response<Body> {
+/// Can a client with this `Accept` header read JSON? An empty header, any
+/// JSON type and the wildcards can; a list of only protobuf types (what
+/// kubectl asks `/openapi/v2` for) cannot.
+pub fn accepts_json(accept: &str) -> bool {
+    accept.trim().is_empty()
+        || accept.split(',').any(|range| {
+            let media = range.split(';').next().unwrap_or_default().trim();
+            let media = media.to_ascii_lowercase();
+            matches!(media.as_str(), "*/*" | "application/*" | "application/json")
+                || media.ends_with("+json")
+        })
+}
+
+/// The protobuf media type of `/openapi/v2` (gnostic's `openapi_v2.Document`).
+const V2_PROTOBUF: &str = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+
+/// `/openapi/v2`: JSON for clients that accept it. A client that accepts
+/// only protobuf (kubectl) gets a protobuf Document with no definitions: it
+/// parses, kubectl finds no v2 schema for a kind and goes on (validating
+/// through `/openapi/v3`, and answering "no matches for kind" for kinds the
+/// server does not serve) instead of failing on JSON it cannot parse.
+pub fn v2(state: &State, accept: &str) -> Result<Response<Body>, ApiError> {
+    if accepts_json(accept) {
+        return Ok(v2_json(state));
+    }
+    if !accept.contains("protobuf") {
+        return Err(ApiError::not_acceptable(format!(
+            "/openapi/v2 is served as application/json or {V2_PROTOBUF}, not {accept}"
+        )));
+    }
+    let mut r = Response::new(Body::from(v2_protobuf_stub()));
+    // Answered with a dot for the `@` (Go's mime parser refuses the `@`).
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(
+            "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
+        ),
+    );
+    Ok(r)
+}
+
+/// `Document { swagger: "2.0", info: Info { title, version } }` in protobuf
+/// wire format (field 1 and 2 of each message, length-delimited strings).
+fn v2_protobuf_stub() -> Vec<u8> {
+    fn field(out: &mut Vec<u8>, number: u8, bytes: &[u8]) {
+        out.push((number << 3) | 2);
+        out.push(u8::try_from(bytes.len()).unwrap_or(0));
+        out.extend_from_slice(bytes);
+    }
+    let mut info = Vec::new();
+    field(&mut info, 1, b"ferry embedded API");
+    field(&mut info, 2, b"v1");
+    let mut doc = Vec::new();
+    field(&mut doc, 1, b"2.0");
+    field(&mut doc, 2, &info);
+    doc
+}
+
+fn v2_json(state: &State) -> Response<Body> {
     let reg = state.registry();
     let mut defs = Map::new();
     let mut paths = Map::new();
@@ -281,4 +339,35 @@ pub fn v2(state: &State) -> Response<Body> {
         }
     }
     json_response(StatusCode::OK, &doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accepts_json;
+
+    #[test]
+    fn protobuf_stub_is_a_document_with_swagger_and_info() {
+        let b = super::v2_protobuf_stub();
+        assert_eq!(&b[..5], b"\x0a\x032.0");
+        assert_eq!(b[5], 0x12);
+        assert_eq!(usize::from(b[6]), b.len() - 7);
+    }
+
+    #[test]
+    fn protobuf_only_accept_is_not_json() {
+        assert!(!accepts_json(
+            "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+        ));
+        assert!(!accepts_json("application/vnd.kubernetes.protobuf"));
+        for ok in [
+            "",
+            "application/json",
+            "application/json, */*",
+            "application/com.github.proto-openapi.spec.v2@v1.0+protobuf, application/json;q=0.9",
+            "*/*",
+            "application/merge-patch+json",
+        ] {
+            assert!(accepts_json(ok), "{ok}");
+        }
+    }
 }

@@ -274,6 +274,10 @@ pub(crate) fn prepare(
     Ok(Prepared { obj: new, warnings })
 }
 
+/// Kubernetes' limit on the total size of an object's annotations (keys
+/// plus values).
+pub(crate) const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
+
 fn check_metadata(res: &Resource, name: &str, md: &Map<String, Value>) -> Result<(), ApiError> {
     let ok_name = if res.kind == "Namespace" && res.group.is_empty() {
         meta::is_dns_label(name)
@@ -307,6 +311,21 @@ fn check_metadata(res: &Resource, name: &str, md: &Map<String, Value>) -> Result
                         &format!("metadata.{key}[{k}]"),
                         "FieldValueInvalid",
                         "Invalid value: must be a string".into(),
+                    ));
+                }
+                let total: usize = m
+                    .iter()
+                    .map(|(k, v)| k.len() + v.as_str().map_or(0, str::len))
+                    .sum();
+                if key == "annotations" && total > MAX_ANNOTATIONS_BYTES {
+                    return Err(invalid(
+                        res,
+                        name,
+                        "metadata.annotations",
+                        "FieldValueTooLong",
+                        format!(
+                            "Too long: must have at most {MAX_ANNOTATIONS_BYTES} bytes (the annotations of {name} have {total}); keep large data in a ConfigMap or Secret"
+                        ),
                     ));
                 }
                 if key == "labels"
@@ -375,6 +394,15 @@ fn builtin_rules(
                     .map(|r| r.storage_version.clone())
                     .take(1)
                     .collect();
+                let kept = old.and_then(|o| o.get("status")).filter(|s| {
+                    s.get("acceptedNames") == Some(&names)
+                        && s.get("storedVersions") == Some(&json!(stored))
+                });
+                if let Some(kept) = kept {
+                    // Same names: the conditions keep their transition times.
+                    o.insert("status".into(), kept.clone());
+                    return Ok(());
+                }
                 let now = meta::now_rfc3339();
                 o.insert("status".into(), json!({
                     "acceptedNames": names,
@@ -417,25 +445,24 @@ fn builtin_rules(
                     ));
                 }
             }
-            if res.kind == "Secret" {
-                if let Some(o) = new.as_object_mut() {
-                    // stringData is write-only: merged into data (base64) as the real server does.
-                    if let Some(Value::Object(sd)) = o.remove("stringData") {
-                        use base64::Engine as _;
-                        let data = o.entry("data").or_insert_with(|| json!({}));
-                        if let Some(d) = data.as_object_mut() {
-                            for (k, v) in sd {
-                                let s = v.as_str().unwrap_or_default();
-                                d.insert(
-                                    k,
-                                    json!(base64::engine::general_purpose::STANDARD.encode(s)),
-                                );
-                            }
+            if res.kind == "Secret"
+                && let Some(o) = new.as_object_mut()
+            {
+                // stringData is write-only: merged into data (base64) as the real server does.
+                if let Some(Value::Object(sd)) = o.remove("stringData") {
+                    use base64::Engine as _;
+                    let data = o.entry("data").or_insert_with(|| json!({}));
+                    if let Some(d) = data.as_object_mut() {
+                        for (k, v) in sd {
+                            let s = v.as_str().unwrap_or_default();
+                            d.insert(
+                                k,
+                                json!(base64::engine::general_purpose::STANDARD.encode(s)),
+                            );
                         }
                     }
-                    o.entry("type").or_insert_with(|| json!("Opaque"));
                 }
-                let _ = old;
+                o.entry("type").or_insert_with(|| json!("Opaque"));
             }
         }
         _ => {}

@@ -106,14 +106,22 @@ fn ensure_namespace(state: &State, t: &Target) -> Result<(), ApiError> {
 }
 
 /// Store a prepared object (create or update), deleting it instead when an
-/// update removed the last finalizer of an object being deleted.
+/// update removed the last finalizer of an object being deleted. An update
+/// that changes nothing stores nothing: the old object comes back with its
+/// resourceVersion, and watchers see no event (as Kubernetes does).
 fn commit(
     state: &State,
     t: &Target,
     prepared: Prepared,
-    old_rv: Option<u64>,
+    old: Option<&Arc<Value>>,
     dry_run: bool,
 ) -> Result<(Arc<Value>, bool), WriteError> {
+    if let Some(old) = old
+        && meta::same_object(old, &prepared.obj)
+    {
+        return Ok((old.clone(), false));
+    }
+    let old_rv = old.map(|o| object_rv(o).unwrap_or(0));
     let res = &t.res;
     let key = res.storage_key();
     let ns = ns_key(t);
@@ -230,7 +238,7 @@ pub fn update(ctx: &RequestCtx, t: &Target, body: &[u8]) -> Result<Response<Body
     };
     let prepared = prepare(ctx, t, Some(&old), obj, Fields::Update(m))?;
     let warnings = prepared.warnings.clone();
-    let (stored, _) = commit(&ctx.state, t, prepared, current.or(Some(0)), ctx.dry_run())
+    let (stored, _) = commit(&ctx.state, t, prepared, Some(&old), ctx.dry_run())
         .map_err(|e| store_err(e, &t.res, &name))?;
     Ok(respond(StatusCode::OK, &t.res, &stored, &warnings))
 }
@@ -335,8 +343,7 @@ pub fn patch(ctx: &RequestCtx, t: &Target, body: &[u8]) -> Result<Response<Body>
         }
         let prepared = prepare(ctx, t, old.as_deref(), new, fields)?;
         let warnings = prepared.warnings.clone();
-        let old_rv = old.as_deref().map(|o| object_rv(o).unwrap_or(0));
-        match commit(&ctx.state, t, prepared, old_rv, ctx.dry_run()) {
+        match commit(&ctx.state, t, prepared, old.as_ref(), ctx.dry_run()) {
             Ok((stored, created)) => {
                 let code = if created {
                     StatusCode::CREATED

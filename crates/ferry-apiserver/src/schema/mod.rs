@@ -415,19 +415,42 @@ fn check_scalars(schema: &Value, v: &Value, path: &str, out: &mut Outcome) {
             });
         }
         if let Some(p) = schema.get("pattern").and_then(Value::as_str) {
-            match regex::RegexBuilder::new(p).size_limit(1 << 20).build() {
-                Ok(re) if !re.is_match(s) => out.causes.push(invalid_value(
+            match compiled(p) {
+                Some(re) if !re.is_match(s) => out.causes.push(invalid_value(
                     path,
                     v,
                     &format!("{path} in body should match '{p}'"),
                 )),
-                Ok(_) => {}
-                Err(_) => {
+                Some(_) => {}
+                None => {
                     tracing::debug!(pattern = p, "schema pattern is not supported; not checked")
                 }
             }
         }
     }
+}
+
+/// A schema `pattern`, compiled once per process (None: not supported).
+/// Schemas come from the registered CRDs, so the set is small; the cache is
+/// cleared if it ever grows past a bound.
+fn compiled(pattern: &str) -> Option<regex::Regex> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<regex::Regex>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(re) = map.get(pattern) {
+        return re.clone();
+    }
+    let re = regex::RegexBuilder::new(pattern)
+        .size_limit(1 << 20)
+        .build()
+        .ok();
+    if map.len() >= 4096 {
+        map.clear();
+    }
+    map.insert(pattern.to_string(), re.clone());
+    re
 }
 
 fn apply_defaults(schema: &Value, map: &mut Map<String, Value>, path: &str, out: &mut Outcome) {

@@ -136,6 +136,10 @@ async fn apply(migration: Arc<Migration>, ctx: Arc<Context>) -> Result<Action> {
         }
     }
     status.conditions.end_staging();
+    crate::status::keep_transition_times(
+        migration.status.as_ref().map(|s| &s.conditions),
+        &mut status.conditions,
+    );
     status.observed_generation = migration.metadata.generation;
     if migration.status.as_ref().map(|s| &s.conditions) != Some(&status.conditions) {
         let body = serde_json::json!({ "conditions": status.conditions, "observedGeneration": status.observed_generation });

@@ -377,8 +377,16 @@ async fn write_plan(
             .unwrap_or_else(|| plan.clone());
         let rv = current.metadata.resource_version.clone();
         let mut conds = current.status.map(|s| s.conditions).unwrap_or_default();
+        // The condition set below keeps its lastTransitionTime when it is
+        // already there, so a progress write does not rewrite it.
+        let keep = match &exec {
+            PlanExec::Running => cnd::EXECUTING,
+            PlanExec::Done(t, _) => *t,
+        };
         for t in [cnd::EXECUTING, cnd::SUCCEEDED, cnd::FAILED, cnd::CANCELED] {
-            conds.delete(t);
+            if t != keep {
+                conds.delete(t);
+            }
         }
         match &exec {
             PlanExec::Running => conds.set(

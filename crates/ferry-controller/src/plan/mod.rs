@@ -57,6 +57,10 @@ pub async fn reconcile(plan: Arc<Plan>, ctx: Arc<Context>) -> Result<Action> {
     for c in kept {
         status.conditions.set(c);
     }
+    crate::status::keep_transition_times(
+        plan.status.as_ref().map(|s| &s.conditions),
+        &mut status.conditions,
+    );
     status.observed_generation = plan.metadata.generation;
     let ready = status.conditions.is_ready();
     // Another writer (the runner) may have changed `migration` since we read
