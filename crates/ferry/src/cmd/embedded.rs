@@ -2,7 +2,7 @@
 //! the bundled validation policies) and every controller, as `ferry serve`
 //! and `ferry migrate` run them.
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -74,14 +74,21 @@ pub fn parse_rate(text: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
-/// Start only the embedded API server on `data_dir/api` (no controllers):
-/// for commands that read state.
-pub async fn start_api(
-    data_dir: &Path,
-    listen: SocketAddr,
-) -> anyhow::Result<(ferry_apiserver::Handle, kube::Client)> {
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+/// The embedded API server on `data_dir/api` and a client of it, with the
+/// data directory's lock held.
+pub struct Api {
+    /// The server.
+    pub server: ferry_apiserver::Handle,
+    /// A client of it.
+    pub client: kube::Client,
+    /// The data directory's lock (released on drop).
+    pub lock: super::datadir::Lock,
+}
+
+/// Lock the data directory for `command` and start only the embedded API
+/// server on `data_dir/api` (no controllers): for commands that read state.
+pub async fn start_api(data_dir: &Path, listen: SocketAddr, command: &str) -> anyhow::Result<Api> {
+    let lock = super::datadir::lock(data_dir, command)?;
     let mut config = ferry_apiserver::Config::new(data_dir.join("api"));
     config.listen = listen;
     config.definitions = definitions();
@@ -92,7 +99,11 @@ pub async fn start_api(
         .client()
         .await
         .context("cannot connect to the embedded API server")?;
-    Ok((server, client))
+    Ok(Api {
+        server,
+        client,
+        lock,
+    })
 }
 
 /// A running embedded control plane.
@@ -103,7 +114,10 @@ pub struct Embedded {
     pub client: kube::Client,
     /// The inventory (served on its REST API by `ferry serve`).
     pub inventory: Inventory,
+    /// The data directory (absolute).
+    pub data_dir: PathBuf,
     controllers: tokio::task::JoinHandle<()>,
+    _lock: super::datadir::Lock,
 }
 
 /// Every definition the embedded server installs: Forklift's kinds plus the
@@ -118,13 +132,21 @@ pub fn definitions() -> Vec<serde_json::Value> {
 }
 
 impl Embedded {
-    /// Start everything with its state in `data_dir`.
+    /// Start everything with its state in `data_dir`, for `command`
+    /// (named to a second process that finds the data directory locked).
     pub async fn start(
         data_dir: &Path,
         listen: SocketAddr,
         settings: Settings,
+        command: &str,
     ) -> anyhow::Result<Self> {
-        let (server, client) = start_api(data_dir, listen).await?;
+        let data_dir = super::datadir::prepare(data_dir)?;
+        let data_dir = data_dir.as_path();
+        let Api {
+            server,
+            client,
+            lock,
+        } = start_api(data_dir, listen, command).await?;
         let validator = ferry_validation::Validator::bundled()
             .context("cannot load the bundled validation policies")?;
         let inventory = Inventory::open(
@@ -133,16 +155,16 @@ impl Embedded {
             InventoryOptions::default(),
         )
         .context("cannot open the inventory")?;
-        let destination = Arc::new(ferry_destination::LocalDestination::new(
-            data_dir.join("local"),
-        ));
+        let destination = Arc::new(ferry_destination::LocalDestination::in_data_dir(data_dir));
         let ctx = Context::new(client.clone(), inventory.clone(), destination, settings);
         let controllers = tokio::spawn(ferry_controller::run(ctx.clone()));
         Ok(Self {
             server,
             client,
             inventory,
+            data_dir: data_dir.to_path_buf(),
             controllers,
+            _lock: lock,
         })
     }
 
