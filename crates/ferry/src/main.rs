@@ -82,16 +82,20 @@ fn main() -> std::process::ExitCode {
 
 /// True when `err` comes from writing to a pipe whose reader is gone.
 fn closed_pipe(err: &anyhow::Error) -> bool {
+    let broken = Some(std::io::ErrorKind::BrokenPipe);
     err.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+        cause.downcast_ref::<std::io::Error>().map(|e| e.kind()) == broken
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == broken
     })
 }
 
-/// `print!` panics when stdout is a closed pipe (Rust ignores SIGPIPE):
-/// end quietly then instead of reporting a panic, and report other panics
-/// as before.
+/// `print!` (and writers that `expect` success, like the completion
+/// generator) panic when stdout is a closed pipe, since Rust ignores
+/// SIGPIPE: end quietly then instead of reporting a panic; report other
+/// panics as before.
 fn quiet_on_closed_stdout() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -101,7 +105,7 @@ fn quiet_on_closed_stdout() {
             .map(String::as_str)
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or_default();
-        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+        if message.contains("Broken pipe") || message.contains("BrokenPipe") {
             std::process::exit(0);
         }
         default(info);

@@ -102,8 +102,13 @@ fn a_moved_data_dir_still_resolves_its_volumes() {
             .arg(work.join("migration.yaml"))
             .arg("--data-dir")
             .arg(&moved)
-            .args(["-o", "json"]),
+            .args(["-o", "json"])
+            .env("FERRY_LOG", "info"),
     );
+    // Logs to a file (not a terminal) carry no colour codes.
+    let log = String::from_utf8_lossy(&again.stderr);
+    assert!(log.contains(" INFO "), "{log}");
+    assert!(!log.contains('\u{1b}'), "{log}");
     let rows = summary(&again);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["result"], "Succeeded", "{rows:?}");
@@ -247,4 +252,57 @@ fn the_demo_checks_every_disk_from_a_deep_directory() {
             m.display()
         );
     }
+}
+
+#[test]
+fn the_inventory_api_is_served_over_tls_with_the_api_ca() {
+    let dir = ferry_testutil::tempdir();
+    let data = dir.path().join("data");
+    let log = dir.path().join("serve.log");
+    let (_server, _kubeconfig) = start_serve(&[], &data, &[], &log);
+    let mut url = String::new();
+    common::wait_for(
+        "the inventory API's address",
+        std::time::Duration::from_secs(60),
+        || {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            url = text
+                .lines()
+                .find_map(|l| l.strip_prefix("inventory API on "))
+                .and_then(|rest| rest.split("/providers").next())
+                .unwrap_or_default()
+                .to_owned();
+            !url.is_empty()
+        },
+    );
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    let token = std::fs::read_to_string(data.join("api/token")).unwrap();
+    let list = |url: &str, token: &str| {
+        run_ferry(&[
+            "inventory",
+            "vms",
+            "--provider",
+            "nope",
+            "--url",
+            url,
+            "--token",
+            token.trim(),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+    };
+    // A full round trip over TLS with the API's CA and token: the answer
+    // is that no such provider exists.
+    let out = list(&url, &token);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the inventory has no provider named 'nope'"), "{err}");
+    // A wrong token is refused; plain http gets no answer.
+    let out = list(&url, "wrong-token");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("401"), "{err}");
+    let plain = url.replacen("https://", "http://", 1);
+    let out = list(&plain, &token);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(!err.contains("no provider named"), "{err}");
 }

@@ -82,7 +82,7 @@ pub struct Api {
     /// A client of it.
     pub client: kube::Client,
     /// The data directory's lock (released on drop).
-    pub lock: super::datadir::Lock,
+    pub _lock: super::datadir::Lock,
 }
 
 /// Lock the data directory for `command` and start only the embedded API
@@ -102,7 +102,7 @@ pub async fn start_api(data_dir: &Path, listen: SocketAddr, command: &str) -> an
     Ok(Api {
         server,
         client,
-        lock,
+        _lock: lock,
     })
 }
 
@@ -145,7 +145,7 @@ impl Embedded {
         let Api {
             server,
             client,
-            lock,
+            _lock: lock,
         } = start_api(data_dir, listen, command).await?;
         let validator = ferry_validation::Validator::bundled()
             .context("cannot load the bundled validation policies")?;

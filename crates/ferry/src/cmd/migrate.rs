@@ -66,17 +66,21 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         settings,
         "ferry migrate",
     )
-    .await?;
+    .await
+    .map_err(|e| with_space_advice(e, &data_dir))?;
     let data_dir = embedded.data_dir.clone();
     let result = drive(&embedded, &docs, &args).await;
     embedded.shutdown().await;
-    result.map_err(|e| {
-        if space::is_no_space(&e) && !e.to_string().contains(FULL_MARK) {
-            e.context(space::advice(&data_dir))
-        } else {
-            e
-        }
-    })
+    result.map_err(|e| with_space_advice(e, &data_dir))
+}
+
+/// `err`, with what is full and what to free when a full disk caused it.
+fn with_space_advice(err: anyhow::Error, data_dir: &std::path::Path) -> anyhow::Error {
+    if space::is_no_space(&err) && !err.to_string().contains(FULL_MARK) {
+        err.context(space::advice(data_dir))
+    } else {
+        err
+    }
 }
 
 /// Part of [`space::advice`]: an error that carries it needs no more.
@@ -84,7 +88,7 @@ const FULL_MARK: &str = "is full (";
 
 /// Rounds (of 0.5 s) without progress on a full filesystem before
 /// `ferry migrate` stops: the controllers cannot record anything more.
-const FULL_ROUNDS: u32 = 10;
+const FULL_ROUNDS: u32 = 60;
 
 async fn drive(embedded: &Embedded, docs: &[(String, Value)], args: &Args) -> anyhow::Result<()> {
     let client = embedded.client.clone();
