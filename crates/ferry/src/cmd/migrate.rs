@@ -433,7 +433,7 @@ async fn follow_or_create(client: &kube::Client, ns: &str, plan: &str) -> anyhow
         .map(|m| {
             m.history
                 .iter()
-                .filter_map(|h| h.migration.uid.clone())
+                .map(|h| h.migration.uid.clone())
                 .collect()
         })
         .unwrap_or_default();
