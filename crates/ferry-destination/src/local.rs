@@ -90,8 +90,10 @@ fn private_dir(dir: &Path) -> Result<()> {
         .mode(0o700)
         .create(dir)
         .map_err(io(format!("cannot create {}", dir.display())))?;
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-        .map_err(io(format!("cannot restrict {} to its owner", dir.display())))
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io(format!(
+        "cannot restrict {} to its owner",
+        dir.display()
+    )))
 }
 
 /// Write `data` to `path` through a 0600 temporary file and a rename.
@@ -108,7 +110,10 @@ fn write_private(path: &Path, data: &[u8]) -> Result<()> {
         .map_err(io(format!("cannot write {}", tmp.display())))?;
     // A leftover temporary file keeps its old mode: tighten it.
     file.set_permissions(fs::Permissions::from_mode(0o600))
-        .map_err(io(format!("cannot restrict {} to its owner", tmp.display())))?;
+        .map_err(io(format!(
+            "cannot restrict {} to its owner",
+            tmp.display()
+        )))?;
     file.write_all(data)
         .and_then(|()| file.sync_all())
         .map_err(io(format!("cannot write {}", tmp.display())))?;
@@ -155,8 +160,9 @@ impl Destination for LocalDestination {
         match fs::metadata(&path) {
             Ok(meta) if meta.len() == req.capacity => {
                 // A volume of an older ferry may be world-readable.
-                fs::set_permissions(&path, fs::Permissions::from_mode(0o600))
-                    .map_err(io(format!("cannot restrict {} to its owner", path.display())))?;
+                fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).map_err(io(
+                    format!("cannot restrict {} to its owner", path.display()),
+                ))?;
             }
             Ok(meta) => {
                 return Err(Error::InvalidName(format!(
@@ -309,7 +315,9 @@ mod tests {
         let dest = LocalDestination::in_data_dir(dir.path());
         let v = dest.create_volume(&req("disk-2", 4096)).unwrap();
         dest.mark_ready(&v, None).unwrap();
-        let m = dest.write_manifest("demo", "vm", "vm.yaml", "x: 1\n").unwrap();
+        let m = dest
+            .write_manifest("demo", "vm", "vm.yaml", "x: 1\n")
+            .unwrap();
         for d in [
             dest.root.clone(),
             dest.root.join("volumes"),

@@ -28,7 +28,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn mode(path: &Path) -> u32 {
-    std::fs::symlink_metadata(path).unwrap().permissions().mode() & 0o777
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777
 }
 
 /// `ferry migrate` of the sample's `plan_vms` under umask 022, with
@@ -182,7 +186,10 @@ fn a_second_process_on_the_data_dir_is_refused() {
         data.to_str().unwrap(),
     ]);
     let err = String::from_utf8_lossy(&described.stderr);
-    assert!(err.contains("Plan openshift-mtv/nope does not exist"), "{err}");
+    assert!(
+        err.contains("Plan openshift-mtv/nope does not exist"),
+        "{err}"
+    );
     drop(server);
 
     // Once the server is gone, the data directory is free again.
@@ -194,7 +201,10 @@ fn a_second_process_on_the_data_dir_is_refused() {
         data.to_str().unwrap(),
     ]);
     let err = String::from_utf8_lossy(&described.stderr);
-    assert!(err.contains("Plan openshift-mtv/nope does not exist"), "{err}");
+    assert!(
+        err.contains("Plan openshift-mtv/nope does not exist"),
+        "{err}"
+    );
 }
 
 const PLAN: &str = "apiVersion: forklift.konveyor.io/v1beta1
@@ -295,7 +305,10 @@ fn the_inventory_api_is_served_over_tls_with_the_api_ca() {
     // is that no such provider exists.
     let out = list(&url, &token);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("the inventory has no provider named 'nope'"), "{err}");
+    assert!(
+        err.contains("the inventory has no provider named 'nope'"),
+        "{err}"
+    );
     // A wrong token is refused; plain http gets no answer.
     let out = list(&url, "wrong-token");
     let err = String::from_utf8_lossy(&out.stderr);

@@ -43,10 +43,7 @@ fn rerun_retries_failed_vms_and_keeps_finished_ones() {
     assert_eq!(result_of(&rows, "efi-vm"), "Succeeded", "{rows:?}");
     assert_eq!(result_of(&rows, "two-disk-bios"), "Failed", "{rows:?}");
     assert!(stderr.contains("run the same command again"), "{stderr}");
-    let efi_image = rows
-        .iter()
-        .find(|r| r["vm"] == "efi-vm")
-        .unwrap()["volumes"][0]["image"]
+    let efi_image = rows.iter().find(|r| r["vm"] == "efi-vm").unwrap()["volumes"][0]["image"]
         .as_str()
         .unwrap()
         .to_owned();

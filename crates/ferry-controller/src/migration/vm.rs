@@ -280,11 +280,8 @@ async fn run_phases(
     });
 
     let dest = ctx.destination.clone();
-    let image_file = |pvc: &str| {
-        Some(
-            dest.reference(&dest.locate(&plan.spec.target_namespace, pvc, 0)),
-        )
-    };
+    let image_file =
+        |pvc: &str| Some(dest.reference(&dest.locate(&plan.spec.target_namespace, pvc, 0)));
     let mut built = builder::build(&BuildInputs {
         plan,
         entry: &entry,

@@ -379,8 +379,11 @@ async fn a_retired_cycle_writes_nothing() {
 async fn a_new_url_drops_the_old_inventory_before_collecting_again() {
     let store = Arc::new(Store::open_in_memory().unwrap());
     let inv = Inventory::new(store.clone(), None, idle_options());
-    inv.add_provider(info("u1"), FakeCollector::new(vms(&[("old-a", 1), ("old-b", 1)])))
-        .unwrap();
+    inv.add_provider(
+        info("u1"),
+        FakeCollector::new(vms(&[("old-a", 1), ("old-b", 1)])),
+    )
+    .unwrap();
     wait_cycles(&inv, "u1", 1).await;
     assert_eq!(store.count("u1", VMS).unwrap(), 2);
 
@@ -400,7 +403,10 @@ async fn a_new_url_drops_the_old_inventory_before_collecting_again() {
     collector.set(Err(Error::new(ErrorKind::Collect, "not yet")));
     inv.add_provider(moved, collector.clone()).unwrap();
     assert_eq!(store.count("u1", VMS).unwrap(), 0);
-    assert_eq!(store.provider("u1").unwrap().unwrap().info.url, "/srv/other");
+    assert_eq!(
+        store.provider("u1").unwrap().unwrap().info.url,
+        "/srv/other"
+    );
     wait_cycles(&inv, "u1", 1).await;
     collector.set(Ok(vms(&[("new-a", 1)])));
     inv.refresh("u1").unwrap();

@@ -430,12 +430,7 @@ async fn follow_or_create(client: &kube::Client, ns: &str, plan: &str) -> anyhow
         .as_ref()
         .and_then(|p| p.status.as_ref())
         .and_then(|s| s.migration.as_ref())
-        .map(|m| {
-            m.history
-                .iter()
-                .map(|h| h.migration.uid.clone())
-                .collect()
-        })
+        .map(|m| m.history.iter().map(|h| h.migration.uid.clone()).collect())
         .unwrap_or_default();
     // The latest: last in the plan's history, else the newest.
     let latest = of_plan.iter().max_by_key(|m| {

@@ -126,7 +126,10 @@ pub fn summary(plan: &Plan, _migration: &Migration, data_dir: &Path) -> Vec<VmSu
                 .error
                 .as_ref()
                 .map(|e| format!("{}: {}", e.phase, e.reasons.join("; ")));
-            let volumes = match manifests.as_deref().map(|d| super::volumes::of_vm(data_dir, d)) {
+            let volumes = match manifests
+                .as_deref()
+                .map(|d| super::volumes::of_vm(data_dir, d))
+            {
                 Some(Ok(v)) => v,
                 None => Vec::new(),
                 Some(Err(e)) => {

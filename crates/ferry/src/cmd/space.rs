@@ -90,7 +90,11 @@ mod tests {
     fn advice_names_the_directory_and_what_to_free() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("local/volumes/ns")).unwrap();
-        std::fs::write(dir.path().join("local/volumes/ns/a.img"), vec![1u8; 1 << 20]).unwrap();
+        std::fs::write(
+            dir.path().join("local/volumes/ns/a.img"),
+            vec![1u8; 1 << 20],
+        )
+        .unwrap();
         let text = advice(dir.path());
         assert!(text.contains(&dir.path().display().to_string()), "{text}");
         assert!(text.contains("take 1.0 MiB"), "{text}");
