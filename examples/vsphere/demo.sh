@@ -21,8 +21,9 @@ for tool in ferry-vcsim qemu-img qemu-io curl python3; do
 done
 ferry=${FERRY:-}
 if [ -z "$ferry" ]; then
-  cargo build -q -p ferry --manifest-path "$repo/Cargo.toml"
-  ferry="$repo/target/debug/ferry"
+  echo "building ferry (a first build compiles the dependencies and takes a few minutes)..." >&2
+  cargo build -p ferry --manifest-path "$repo/Cargo.toml"
+  ferry="${CARGO_TARGET_DIR:-$repo/target}/debug/ferry"
 fi
 rm -rf "$work"
 mkdir -p "$work/reference" "$work/upload"
@@ -68,24 +69,32 @@ text = open(path).read()
 pem = "".join("    " + line + "\n" for line in open(cert).read().splitlines())
 open(path, "w").write(text.replace("    @CACERT@\n", pem))
 PY
-"$ferry" migrate -f "$work/migration.yaml" --data-dir "$work/data"
+status=0
+"$ferry" migrate -f "$work/migration.yaml" --data-dir "$work/data" -o json >"$work/summary.json" || status=$?
 
-# 4. Check the disks.
+# 4. Check the disks, named (absolute image file, source disk) by the
+# summary: read with a JSON parser, never by scraping YAML lines.
 echo
 echo "checking migrated disks against their sources:"
 fail=0
-for dv in "$work/data/local/manifests/vms"/*/datavolume-*.yaml; do
-  image=$(sed -n 's/^ *ferry.konveyor.io\/image-file: *//p' "$dv" | tr -d "'\"")
-  source=$(sed -n 's/^ *forklift.konveyor.io\/disk-source: *//p' "$dv" | tr -d "'\"")
+while IFS=$'\t' read -r name image source; do
   disk=$(basename "$source" .vmdk)
   ref="$work/reference/$disk.raw"
   if [ ! -f "$ref" ]; then
-    echo "  $(basename "$dv" .yaml): $source is the simulator's own empty disk (no reference)"
+    echo "  $name: $source is the simulator's own empty disk (no reference)"
   elif qemu-img compare -q -f raw -F raw "$ref" "$image"; then
-    echo "  $(basename "$dv" .yaml): identical to ${ref##*/}"
+    echo "  $name: identical to ${ref##*/}"
   else
-    echo "  $(basename "$dv" .yaml): MISMATCH ($image vs $ref)"
+    echo "  $name: MISMATCH ($image vs $ref)"
     fail=1
   fi
-done
+done < <(python3 - "$work/summary.json" <<'PY'
+import json, sys
+for vm in json.load(open(sys.argv[1])):
+    print(f"  {vm['vm']}: {vm['result']}" + (f" ({vm['error']})" if vm.get("error") else ""), file=sys.stderr)
+    for v in vm.get("volumes", []):
+        print("\t".join([v["name"], v["image"], v["source"]]))
+PY
+)
+[ "$status" -eq 0 ] || fail=1
 exit $fail

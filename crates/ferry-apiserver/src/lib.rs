@@ -20,7 +20,7 @@ mod server;
 mod state;
 pub mod store;
 mod table;
-mod tls;
+pub mod tls;
 
 pub use error::{ApiError, Cause, Error};
 pub use server::{Config, Handle, Server};

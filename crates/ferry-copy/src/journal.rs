@@ -183,7 +183,17 @@ pub fn store(path: &Path, state: &JournalState) -> Result<()> {
     let json = serde_json::to_vec(state).map_err(|e| {
         Error::new(ErrorKind::Journal, "cannot encode the resume journal").with_source(e)
     })?;
-    let mut f = std::fs::File::create(&tmp).map_err(|e| err("create", e))?;
+    // The journal sits beside a guest disk and is as private (0600).
+    let mut f = {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(|e| err("create", e))?
+    };
     f.write_all(&json).map_err(|e| err("write", e))?;
     f.sync_all().map_err(|e| err("sync", e))?;
     drop(f);

@@ -80,6 +80,12 @@ pub trait Destination: Send + Sync {
     /// Where the volume named `name` lives, whether or not it exists.
     fn locate(&self, namespace: &str, name: &str, capacity: u64) -> Volume;
 
+    /// How manifests name the volume's bytes (e.g. the image file of a local
+    /// volume, relative to the data directory so that it survives a move).
+    fn reference(&self, volume: &Volume) -> String {
+        volume.path.display().to_string()
+    }
+
     /// Create the volume, or return it unchanged if it exists with the same
     /// capacity. A volume of another capacity is an error.
     fn create_volume(&self, req: &VolumeRequest) -> Result<Volume>;

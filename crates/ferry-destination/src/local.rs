@@ -1,7 +1,11 @@
 //! The local destination: `DATA/volumes/<namespace>/<name>.img` sparse raw
 //! files, a `<name>.img.ready` marker written after flush, the copy journal
 //! beside the image, and manifests under `DATA/manifests/<namespace>/<vm>/`.
+//! Guest disks hold customers' data: every directory is created 0700 and
+//! every file 0600, whatever the umask.
 use std::fs;
+use std::io::Write as _;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,13 +17,30 @@ use crate::{Destination, Error, Result, Volume, VolumeRequest};
 #[derive(Debug, Clone)]
 pub struct LocalDestination {
     root: PathBuf,
+    /// What [`Destination::reference`] makes paths relative to.
+    base: PathBuf,
 }
 
 impl LocalDestination {
-    /// A destination rooted at `data_dir` (created on first use).
-    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+    /// A destination rooted at `root` (created on first use); references
+    /// are relative to `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        let root = root.into();
         Self {
-            root: data_dir.into(),
+            base: root.clone(),
+            root,
+        }
+    }
+
+    /// The destination of a ferry data directory: rooted at
+    /// `data_dir/local`, with references relative to `data_dir` (e.g.
+    /// `local/volumes/NS/NAME.img`), so a moved data directory still
+    /// resolves them.
+    pub fn in_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        let base = data_dir.into();
+        Self {
+            root: base.join("local"),
+            base,
         }
     }
 
@@ -61,6 +82,44 @@ fn io(context: String) -> impl FnOnce(std::io::Error) -> Error {
     move |source| Error::Io { context, source }
 }
 
+/// Create `dir` and its missing parents 0700; tighten `dir` itself when it
+/// already existed.
+fn private_dir(dir: &Path) -> Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(io(format!("cannot create {}", dir.display())))?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io(format!(
+        "cannot restrict {} to its owner",
+        dir.display()
+    )))
+}
+
+/// Write `data` to `path` through a 0600 temporary file and a rename.
+fn write_private(path: &Path, data: &[u8]) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(io(format!("cannot write {}", tmp.display())))?;
+    // A leftover temporary file keeps its old mode: tighten it.
+    file.set_permissions(fs::Permissions::from_mode(0o600))
+        .map_err(io(format!(
+            "cannot restrict {} to its owner",
+            tmp.display()
+        )))?;
+    file.write_all(data)
+        .and_then(|()| file.sync_all())
+        .map_err(io(format!("cannot write {}", tmp.display())))?;
+    fs::rename(&tmp, path).map_err(io(format!("cannot write {}", path.display())))
+}
+
 fn ready_path(image: &Path) -> PathBuf {
     let mut name = image.as_os_str().to_owned();
     name.push(".ready");
@@ -81,14 +140,30 @@ impl Destination for LocalDestination {
         }
     }
 
+    fn reference(&self, volume: &Volume) -> String {
+        volume
+            .path
+            .strip_prefix(&self.base)
+            .unwrap_or(&volume.path)
+            .display()
+            .to_string()
+    }
+
     fn create_volume(&self, req: &VolumeRequest) -> Result<Volume> {
         check_component("namespace", &req.namespace)?;
         check_component("volume name", &req.name)?;
+        private_dir(&self.root)?;
+        private_dir(&self.root.join("volumes"))?;
         let dir = self.volume_dir(&req.namespace);
-        fs::create_dir_all(&dir).map_err(io(format!("cannot create {}", dir.display())))?;
+        private_dir(&dir)?;
         let path = self.image_path(&req.namespace, &req.name);
         match fs::metadata(&path) {
-            Ok(meta) if meta.len() == req.capacity => {}
+            Ok(meta) if meta.len() == req.capacity => {
+                // A volume of an older ferry may be world-readable.
+                fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).map_err(io(
+                    format!("cannot restrict {} to its owner", path.display()),
+                ))?;
+            }
             Ok(meta) => {
                 return Err(Error::InvalidName(format!(
                     "volume {}/{} already exists at {} with {} bytes, not the {} bytes requested; delete it or pick another name",
@@ -100,7 +175,12 @@ impl Destination for LocalDestination {
                 )));
             }
             Err(_) => {
-                let file = fs::File::create(&path)
+                let file = fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .mode(0o600)
+                    .open(&path)
                     .map_err(io(format!("cannot create volume {}", path.display())))?;
                 file.set_len(req.capacity).map_err(io(format!(
                     "cannot size volume {} to {} bytes",
@@ -141,9 +221,7 @@ impl Destination for LocalDestination {
             volume.capacity,
             checksum.unwrap_or("")
         );
-        let tmp = marker.with_extension("ready.tmp");
-        fs::write(&tmp, text).map_err(io(format!("cannot write {}", tmp.display())))?;
-        fs::rename(&tmp, &marker).map_err(io(format!("cannot write {}", marker.display())))?;
+        write_private(&marker, text.as_bytes())?;
         let journal = self.journal_path(volume);
         if journal.exists() {
             fs::remove_file(&journal)
@@ -175,12 +253,12 @@ impl Destination for LocalDestination {
         check_component("namespace", namespace)?;
         check_component("VM name", vm)?;
         check_component("manifest file name", file)?;
+        private_dir(&self.root)?;
+        private_dir(&self.root.join("manifests"))?;
         let dir = self.manifest_dir(namespace, vm);
-        fs::create_dir_all(&dir).map_err(io(format!("cannot create {}", dir.display())))?;
+        private_dir(&dir)?;
         let path = dir.join(file);
-        let tmp = dir.join(format!(".{file}.tmp"));
-        fs::write(&tmp, yaml).map_err(io(format!("cannot write {}", tmp.display())))?;
-        fs::rename(&tmp, &path).map_err(io(format!("cannot write {}", path.display())))?;
+        write_private(&path, yaml.as_bytes())?;
         Ok(path)
     }
 }
@@ -225,6 +303,42 @@ mod tests {
         dest.delete_volume(&v).unwrap();
         assert!(!v.path.exists());
         assert!(!dest.is_ready(&v));
+    }
+
+    fn mode(path: &Path) -> u32 {
+        fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn everything_created_is_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = LocalDestination::in_data_dir(dir.path());
+        let v = dest.create_volume(&req("disk-2", 4096)).unwrap();
+        dest.mark_ready(&v, None).unwrap();
+        let m = dest
+            .write_manifest("demo", "vm", "vm.yaml", "x: 1\n")
+            .unwrap();
+        for d in [
+            dest.root.clone(),
+            dest.root.join("volumes"),
+            dest.volume_dir("demo"),
+            dest.root.join("manifests"),
+            dest.manifest_dir("demo", "vm"),
+        ] {
+            assert_eq!(mode(&d), 0o700, "{}", d.display());
+        }
+        for f in [v.path.clone(), ready_path(&v.path), m] {
+            assert_eq!(mode(&f), 0o600, "{}", f.display());
+        }
+    }
+
+    #[test]
+    fn references_are_relative_to_the_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = LocalDestination::in_data_dir(dir.path());
+        let v = dest.locate("demo", "disk-3", 0);
+        assert_eq!(dest.reference(&v), "local/volumes/demo/disk-3.img");
+        assert_eq!(v.path, dir.path().join("local/volumes/demo/disk-3.img"));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! A small client of the inventory REST API, for the CLI
 //! (`ferry inventory vms --provider NAME`).
 //!
-//! Plain `http://` only: the embedded inventory listens on loopback. An
-//! `https://` URL is refused with an "unsupported" error that says so.
+//! `https://` with the CA that signed the server's certificate (ferry
+//! serve's: `DATA/api/ca.crt`), or plain `http://` for a listener without
+//! TLS.
 use std::collections::BTreeMap;
 
 use axum::http::{Request, StatusCode, Uri, header};
@@ -25,6 +26,37 @@ pub struct Client {
     authority: String,
     prefix: String,
     token: Option<String>,
+    /// TLS to the server, `None` for plain http.
+    tls: Option<Tls>,
+}
+
+#[derive(Clone)]
+struct Tls {
+    connector: tokio_rustls::TlsConnector,
+    server_name: rustls::pki_types::ServerName<'static>,
+}
+
+/// A TLS client that trusts only the CA certificates in `ca_pem`.
+fn tls_config(ca_pem: &str) -> Result<rustls::ClientConfig> {
+    let bad = |why: String| Error::new(ErrorKind::Http, why);
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut ca_pem.as_bytes()) {
+        let cert = cert.map_err(|e| bad(format!("the CA certificate is not valid PEM: {e}")))?;
+        roots
+            .add(cert)
+            .map_err(|e| bad(format!("the CA certificate is not usable: {e}")))?;
+    }
+    if roots.is_empty() {
+        return Err(bad("the CA file holds no certificate".to_owned()));
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(format!("cannot set up TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 impl std::fmt::Debug for Client {
@@ -33,6 +65,7 @@ impl std::fmt::Debug for Client {
             .field("authority", &self.authority)
             .field("prefix", &self.prefix)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("tls", &self.tls.is_some())
             .finish()
     }
 }
@@ -70,9 +103,10 @@ pub struct ProviderRef {
 }
 
 impl Client {
-    /// A client of the inventory at `base_url` (`http://127.0.0.1:8443`,
-    /// optionally with a path prefix), sending `token` as a bearer token.
-    pub fn new(base_url: &str, token: Option<String>) -> Result<Self> {
+    /// A client of the inventory at `base_url` (`https://127.0.0.1:8443`,
+    /// optionally with a path prefix), sending `token` as a bearer token and
+    /// trusting the CA certificates in `ca_pem` for an https URL.
+    pub fn new(base_url: &str, token: Option<String>, ca_pem: Option<&str>) -> Result<Self> {
         let bad = |why: &str| {
             Error::new(
                 ErrorKind::Http,
@@ -81,16 +115,12 @@ impl Client {
         };
         let uri: Uri = base_url
             .parse()
-            .map_err(|_| bad("it is not a URL like http://127.0.0.1:8443"))?;
-        match uri.scheme_str() {
-            Some("http") => {}
-            Some("https") => {
-                return Err(bad(
-                    "unsupported: this client speaks plain http only; reach the inventory on its loopback http listener",
-                ));
-            }
-            _ => return Err(bad("it must start with http://")),
-        }
+            .map_err(|_| bad("it is not a URL like https://127.0.0.1:8443"))?;
+        let https = match uri.scheme_str() {
+            Some("http") => false,
+            Some("https") => true,
+            _ => return Err(bad("it must start with https:// (or http://)")),
+        };
         let authority = uri
             .authority()
             .ok_or_else(|| bad("it has no host"))?
@@ -101,15 +131,30 @@ impl Client {
                 "credentials in the URL are not supported; pass a token",
             ));
         }
-        let authority = if uri.port().is_some() {
-            authority
+        let tls = if https {
+            let ca = ca_pem.ok_or_else(|| {
+                bad("an https URL needs the CA certificate of the server (ferry serve's is DATA/api/ca.crt)")
+            })?;
+            let host = uri.host().unwrap_or_default().trim_matches(['[', ']']);
+            let server_name = rustls::pki_types::ServerName::try_from(host.to_owned())
+                .map_err(|_| bad("its host is not a valid TLS server name"))?;
+            Some(Tls {
+                connector: tokio_rustls::TlsConnector::from(std::sync::Arc::new(tls_config(ca)?)),
+                server_name,
+            })
         } else {
-            format!("{authority}:80")
+            None
+        };
+        let authority = match (uri.port().is_some(), https) {
+            (true, _) => authority,
+            (false, true) => format!("{authority}:443"),
+            (false, false) => format!("{authority}:80"),
         };
         Ok(Self {
             authority,
             prefix: uri.path().trim_end_matches('/').to_owned(),
             token: token.filter(|t| !t.is_empty()),
+            tls,
         })
     }
 
@@ -126,11 +171,36 @@ impl Client {
                 )
                 .with_source(e)
             })?;
+        match &self.tls {
+            None => self.exchange(stream, &target).await,
+            Some(tls) => {
+                let stream = tls
+                    .connector
+                    .connect(tls.server_name.clone(), stream)
+                    .await
+                    .map_err(|e| {
+                        Error::new(
+                            ErrorKind::Connection,
+                            format!("{}: TLS handshake failed (is the CA the server's?)", ctx()),
+                        )
+                        .with_source(e)
+                    })?;
+                self.exchange(stream, &target).await
+            }
+        }
+    }
+
+    /// Send GET `target` over `stream` and decode the JSON answer.
+    async fn exchange<S>(&self, stream: S, target: &str) -> Result<Value>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let ctx = || format!("GET {target} from {}", self.authority);
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|e| Error::new(ErrorKind::Http, ctx()).with_source(e))?;
         let driver = tokio::spawn(conn);
-        let mut req = Request::get(target.as_str())
+        let mut req = Request::get(target)
             .header(header::HOST, self.authority.as_str())
             .header(header::ACCEPT, "application/json");
         if let Some(t) = &self.token {
@@ -273,6 +343,7 @@ pub fn list_vms_in_store(store: &Store, provider: &str) -> Result<Vec<VmSummary>
 pub fn list_vms_blocking(
     base_url: &str,
     token: Option<&str>,
+    ca_pem: Option<&str>,
     provider: &str,
 ) -> Result<Vec<VmSummary>> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -285,16 +356,17 @@ pub fn list_vms_blocking(
             )
             .with_source(e)
         })?;
-    rt.block_on(list_vms(base_url, token, provider))
+    rt.block_on(list_vms(base_url, token, ca_pem, provider))
 }
 
 /// The VMs of the provider named `provider` (`name` or `namespace/name`).
 pub async fn list_vms(
     base_url: &str,
     token: Option<&str>,
+    ca_pem: Option<&str>,
     provider: &str,
 ) -> Result<Vec<VmSummary>> {
-    let client = Client::new(base_url, token.map(str::to_owned))?;
+    let client = Client::new(base_url, token.map(str::to_owned), ca_pem)?;
     let p = client.find_provider(provider).await?;
     client.vms(&p).await
 }
@@ -354,7 +426,7 @@ mod tests {
         }
     }
 
-    async fn serve() -> String {
+    async fn serve() -> (String, String) {
         let store = Store::open_in_memory().unwrap();
         store.upsert_provider(&provider("u1", "a", "ova")).unwrap();
         store.upsert_provider(&provider("u2", "b", "ova")).unwrap();
@@ -388,14 +460,41 @@ mod tests {
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        format!("http://{addr}")
+        let (ca, config) = test_tls();
+        tokio::spawn(crate::web::serve_tls(listener, config, app));
+        (format!("https://{addr}"), ca)
+    }
+
+    /// A CA (PEM) and a server configuration with a certificate it signed
+    /// for 127.0.0.1.
+    fn test_tls() -> (String, Arc<rustls::ServerConfig>) {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::new(ca_params, ca_key);
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+            .unwrap()
+            .signed_by(&leaf_key, &issuer)
+            .unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der()).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![leaf.der().clone(), ca_cert.der().clone()], key)
+        .unwrap();
+        (ca_cert.pem(), Arc::new(config))
     }
 
     #[tokio::test]
     async fn list_vms_finds_the_provider_by_name_and_prints_concerns() {
-        let url = serve().await;
-        let vms = list_vms(&url, Some("tok"), "b/ova").await.unwrap();
+        let (url, ca) = serve().await;
+        let ca = Some(ca.as_str());
+        let vms = list_vms(&url, Some("tok"), ca, "b/ova").await.unwrap();
         let names: Vec<_> = vms.iter().map(|v| v.name.as_str()).collect();
         assert_eq!(names, ["db", "web"]);
         assert_eq!(vms[1].concerns.len(), 2);
@@ -418,24 +517,25 @@ mod tests {
             "{table}"
         );
 
-        let vms = list_vms(&url, Some("tok"), "other").await.unwrap();
+        let vms = list_vms(&url, Some("tok"), ca, "other").await.unwrap();
         assert!(vms.is_empty());
     }
 
     #[tokio::test]
     async fn errors_name_the_problem() {
-        let url = serve().await;
-        let err = list_vms(&url, Some("tok"), "ova").await.unwrap_err();
+        let (url, ca_pem) = serve().await;
+        let ca = Some(ca_pem.as_str());
+        let err = list_vms(&url, Some("tok"), ca, "ova").await.unwrap_err();
         assert!(
             err.to_string().contains("ambiguous (a/ova, b/ova)"),
             "{err}"
         );
-        let err = list_vms(&url, Some("tok"), "nope").await.unwrap_err();
+        let err = list_vms(&url, Some("tok"), ca, "nope").await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ProviderNotFound);
-        let err = list_vms(&url, None, "b/ova").await.unwrap_err();
+        let err = list_vms(&url, None, ca, "b/ova").await.unwrap_err();
         assert!(err.to_string().contains("401"), "{err}");
         assert!(err.to_string().contains("FERRY_INVENTORY_TOKEN"), "{err}");
-        let client = Client::new(&url, Some("tok".into())).unwrap();
+        let client = Client::new(&url, Some("tok".into()), ca).unwrap();
         let err = client.get_json("/providers/ova/u9/vms").await.unwrap_err();
         assert!(
             err.to_string()
@@ -443,12 +543,22 @@ mod tests {
             "{err}"
         );
 
-        let err = Client::new("https://127.0.0.1:1", None).unwrap_err();
-        assert!(err.to_string().contains("unsupported"), "{err}");
-        assert!(Client::new("ftp://x", None).is_err());
-        assert!(Client::new("http://user:pw@host:1", None).is_err());
+        // Another CA, no CA, plain http: refused.
+        let (other_pem, _) = test_tls();
+        let err = list_vms(&url, Some("tok"), Some(&other_pem), "b/ova")
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("TLS handshake failed"), "{err}");
+        let err = Client::new(&url, None, None).unwrap_err();
+        assert!(err.to_string().contains("CA certificate"), "{err}");
+        let plain = url.replacen("https://", "http://", 1);
+        assert!(list_vms(&plain, Some("tok"), None, "b/ova").await.is_err());
+        assert!(Client::new("ftp://x", None, None).is_err());
+        assert!(Client::new("http://user:pw@host:1", None, None).is_err());
         // Nothing listens on port 1 of loopback.
-        let err = list_vms("http://127.0.0.1:1", None, "x").await.unwrap_err();
+        let err = list_vms("http://127.0.0.1:1", None, None, "x")
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Connection);
     }
 
@@ -483,16 +593,16 @@ mod tests {
 
     #[test]
     fn blocking_client_works_without_a_caller_runtime() {
-        let err = list_vms_blocking("http://127.0.0.1:1", None, "x").unwrap_err();
+        let err = list_vms_blocking("http://127.0.0.1:1", None, None, "x").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Connection);
     }
 
     #[test]
     fn debug_hides_the_token() {
-        let c = Client::new("http://127.0.0.1:9", Some("hunter2".into())).unwrap();
+        let c = Client::new("http://127.0.0.1:9", Some("hunter2".into()), None).unwrap();
         assert!(!format!("{c:?}").contains("hunter2"));
         assert_eq!(c.authority, "127.0.0.1:9");
-        let c = Client::new("http://localhost/inv/", None).unwrap();
+        let c = Client::new("http://localhost/inv/", None, None).unwrap();
         assert_eq!(
             (c.authority.as_str(), c.prefix.as_str()),
             ("localhost:80", "/inv")

@@ -147,6 +147,33 @@ impl std::fmt::Debug for Inventory {
     }
 }
 
+/// The inventory names every VM and its hosts: keep the directory 0700 and
+/// the database (with its WAL files) 0600, also when an older run made them
+/// world-readable.
+fn restrict_to_owner(dir: &Path, db: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut targets = vec![(dir.to_path_buf(), 0o700)];
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = db.as_os_str().to_owned();
+        p.push(suffix);
+        targets.push((std::path::PathBuf::from(p), 0o600));
+    }
+    for (path, mode) in targets {
+        match std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(Error::new(
+                    ErrorKind::Store,
+                    format!("cannot restrict {} to its owner", path.display()),
+                )
+                .with_source(e));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Inventory {
     /// An inventory over `store`. Without a validator, VMs keep no concerns.
     pub fn new(
@@ -177,7 +204,9 @@ impl Inventory {
             )
             .with_source(e)
         })?;
-        let store = Store::open(&data_dir.join(DATABASE_FILE))?;
+        let db = data_dir.join(DATABASE_FILE);
+        let store = Store::open(&db)?;
+        restrict_to_owner(data_dir, &db)?;
         Ok(Self::new(Arc::new(store), validator, options))
     }
 
@@ -219,6 +248,24 @@ impl Inventory {
             )
             .with_source(e)
         })?;
+        // The old loop must not write after the objects are dropped below.
+        if let Some(old) = self.providers().remove(&info.uid) {
+            old.stop();
+        }
+        // Another URL or type is another source: what was collected from
+        // the old one must not be served as this one's (not even until the
+        // first collection ends), so start from scratch.
+        if let Some(stored) = self.shared.store.provider(&info.uid)?
+            && (stored.info.url != info.url || stored.info.provider_type != info.provider_type)
+        {
+            tracing::info!(
+                provider = %format!("{}/{}", info.namespace, info.name),
+                old_url = %stored.info.url,
+                new_url = %info.url,
+                "the provider changed: dropping its inventory and collecting again"
+            );
+            self.shared.store.delete_provider(&info.uid)?;
+        }
         self.shared.store.upsert_provider(&info)?;
         let (state, _) = watch::channel(ProviderState::default());
         let refresh = Arc::new(Notify::new());
@@ -247,6 +294,7 @@ impl Inventory {
                 retired,
             },
         );
+        // A concurrent registration of the same uid: the last one wins.
         if let Some(old) = old {
             old.stop();
         }

@@ -311,7 +311,11 @@ fn compare_disks_in(work: &Path, vm: &str) -> usize {
         }
         let dv = yaml(&path);
         let ann = &dv["metadata"]["annotations"];
-        let image = ann["ferry.konveyor.io/image-file"].as_str().unwrap();
+        // Relative to the data directory.
+        let image = work
+            .join("data")
+            .join(ann["ferry.konveyor.io/image-file"].as_str().unwrap());
+        let image = image.display().to_string();
         let source = ann["forklift.konveyor.io/disk-source"].as_str().unwrap();
         let stem = Path::new(source.rsplit('/').next().unwrap())
             .file_stem()
@@ -324,7 +328,7 @@ fn compare_disks_in(work: &Path, vm: &str) -> usize {
             continue;
         }
         assert!(
-            ferry_testutil::images_identical(&reference, Path::new(image)),
+            ferry_testutil::images_identical(&reference, Path::new(&image)),
             "{image} differs from {}",
             reference.display()
         );

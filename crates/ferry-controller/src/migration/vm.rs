@@ -259,14 +259,8 @@ async fn run_phases(
     });
 
     let dest = ctx.destination.clone();
-    let image_file = |pvc: &str| {
-        Some(
-            dest.locate(&plan.spec.target_namespace, pvc, 0)
-                .path
-                .display()
-                .to_string(),
-        )
-    };
+    let image_file =
+        |pvc: &str| Some(dest.reference(&dest.locate(&plan.spec.target_namespace, pvc, 0)));
     let mut built = builder::build(&BuildInputs {
         plan,
         entry: &entry,
@@ -529,8 +523,13 @@ fn write_manifests(dest: &dyn ferry_destination::Destination, built: &Built) -> 
     Ok(())
 }
 
+/// YAML with every string on one line: long values (paths) are never folded
+/// into `>-` blocks, so line-oriented tools read them whole.
 fn to_yaml(value: &impl serde::Serialize) -> Result<String, String> {
-    serde_saphyr::to_string(value).map_err(|e| format!("cannot render YAML: {e}"))
+    let mut options = serde_saphyr::SerializerOptions::default();
+    options.prefer_block_scalars = false;
+    serde_saphyr::to_string_with_options(value, options)
+        .map_err(|e| format!("cannot render YAML: {e}"))
 }
 
 /// Remove what a stopped VM created: the VirtualMachine always; the volumes

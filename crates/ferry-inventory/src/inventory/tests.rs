@@ -449,3 +449,44 @@ async fn replaced_user_rules_revalidate_every_vm() {
         Some(shipped)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_url_drops_the_old_inventory_before_collecting_again() {
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    let inv = Inventory::new(store.clone(), None, idle_options());
+    inv.add_provider(
+        info("u1"),
+        FakeCollector::new(vms(&[("old-a", 1), ("old-b", 1)])),
+    )
+    .unwrap();
+    wait_cycles(&inv, "u1", 1).await;
+    assert_eq!(store.count("u1", VMS).unwrap(), 2);
+
+    // Same URL (e.g. a new resourceVersion): the inventory stays.
+    let mut same = info("u1");
+    same.resource_version = "2".into();
+    let slow = FakeCollector::new(vms(&[("old-a", 1), ("old-b", 1)]));
+    inv.add_provider(same, slow).unwrap();
+    assert_eq!(store.count("u1", VMS).unwrap(), 2);
+    wait_cycles(&inv, "u1", 1).await;
+
+    // Another URL: nothing of the old source is served, not even before
+    // the first collection of the new one.
+    let mut moved = info("u1");
+    moved.url = "/srv/other".into();
+    let collector = FakeCollector::new(vms(&[("new-a", 1)]));
+    collector.set(Err(Error::new(ErrorKind::Collect, "not yet")));
+    inv.add_provider(moved, collector.clone()).unwrap();
+    assert_eq!(store.count("u1", VMS).unwrap(), 0);
+    assert_eq!(
+        store.provider("u1").unwrap().unwrap().info.url,
+        "/srv/other"
+    );
+    wait_cycles(&inv, "u1", 1).await;
+    collector.set(Ok(vms(&[("new-a", 1)])));
+    inv.refresh("u1").unwrap();
+    wait_cycles(&inv, "u1", 2).await;
+    assert!(store.get("u1", VMS, "new-a").unwrap().is_some());
+    assert!(store.get("u1", VMS, "old-a").unwrap().is_none());
+    assert_eq!(store.count("u1", VMS).unwrap(), 1);
+}

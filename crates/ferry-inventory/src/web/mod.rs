@@ -31,6 +31,9 @@ pub mod render;
 pub mod spec;
 #[cfg(test)]
 mod tests;
+mod tls;
+
+pub use tls::serve_tls;
 
 use render::{Detail, MAX_DETAIL};
 use spec::{Source, TYPES, TypeSpec, type_spec};

@@ -3,7 +3,7 @@
 //! and the `forklift-validation-config` ConfigMap) and every controller, as
 //! `ferry serve` and `ferry migrate` run them.
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -77,14 +77,21 @@ pub fn parse_rate(text: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
-/// Start only the embedded API server on `data_dir/api` (no controllers):
-/// for commands that read state.
-pub async fn start_api(
-    data_dir: &Path,
-    listen: SocketAddr,
-) -> anyhow::Result<(ferry_apiserver::Handle, kube::Client)> {
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+/// The embedded API server on `data_dir/api` and a client of it, with the
+/// data directory's lock held.
+pub struct Api {
+    /// The server.
+    pub server: ferry_apiserver::Handle,
+    /// A client of it.
+    pub client: kube::Client,
+    /// The data directory's lock (released on drop).
+    pub _lock: super::datadir::Lock,
+}
+
+/// Lock the data directory for `command` and start only the embedded API
+/// server on `data_dir/api` (no controllers): for commands that read state.
+pub async fn start_api(data_dir: &Path, listen: SocketAddr, command: &str) -> anyhow::Result<Api> {
+    let lock = super::datadir::lock(data_dir, command)?;
     let mut config = ferry_apiserver::Config::new(data_dir.join("api"));
     config.listen = listen;
     config.definitions = definitions();
@@ -95,7 +102,11 @@ pub async fn start_api(
         .client()
         .await
         .context("cannot connect to the embedded API server")?;
-    Ok((server, client))
+    Ok(Api {
+        server,
+        client,
+        _lock: lock,
+    })
 }
 
 /// A running embedded control plane.
@@ -108,8 +119,11 @@ pub struct Embedded {
     pub inventory: Inventory,
     /// The user validation rules (read again every few seconds).
     pub rules: Arc<Rules>,
+    /// The data directory (absolute).
+    pub data_dir: PathBuf,
     controllers: tokio::task::JoinHandle<()>,
     rules_poll: tokio::task::JoinHandle<()>,
+    _lock: super::datadir::Lock,
 }
 
 /// Every definition the embedded server installs: Forklift's kinds plus the
@@ -124,14 +138,22 @@ pub fn definitions() -> Vec<serde_json::Value> {
 }
 
 impl Embedded {
-    /// Start everything with its state in `data_dir`.
+    /// Start everything with its state in `data_dir`, for `command`
+    /// (named to a second process that finds the data directory locked).
     pub async fn start(
         data_dir: &Path,
         listen: SocketAddr,
         settings: Settings,
         rules: RulesArgs,
+        command: &str,
     ) -> anyhow::Result<Self> {
-        let (server, client) = start_api(data_dir, listen).await?;
+        let data_dir = super::datadir::prepare(data_dir)?;
+        let data_dir = data_dir.as_path();
+        let Api {
+            server,
+            client,
+            _lock: lock,
+        } = start_api(data_dir, listen, command).await?;
         let (validator, digest) = Rules::load(rules.clone(), client.clone()).await?;
         let validator = Arc::new(SharedValidator::new(validator));
         let inventory = Inventory::open(
@@ -148,9 +170,7 @@ impl Embedded {
             digest,
         ));
         let rules_poll = rules.clone().spawn();
-        let destination = Arc::new(ferry_destination::LocalDestination::new(
-            data_dir.join("local"),
-        ));
+        let destination = Arc::new(ferry_destination::LocalDestination::in_data_dir(data_dir));
         let ctx = Context::new(client.clone(), inventory.clone(), destination, settings);
         // The `host` Provider exists before any Plan that names it is read.
         super::host_provider::run_startup(&client).await;
@@ -163,8 +183,10 @@ impl Embedded {
             client,
             inventory,
             rules,
+            data_dir: data_dir.to_path_buf(),
             controllers,
             rules_poll,
+            _lock: lock,
         })
     }
 

@@ -35,10 +35,15 @@ pub struct VmsArgs {
     /// The Provider: `NAME` or `NAMESPACE/NAME`.
     #[arg(long)]
     provider: String,
-    /// Inventory REST API base URL (plain http, e.g. http://127.0.0.1:8443).
-    /// Without it the inventory database of the data directory is read.
+    /// Inventory REST API base URL (e.g. https://127.0.0.1:8443, as `ferry
+    /// serve` prints it). Without it the inventory database of the data
+    /// directory is read.
     #[arg(long, env = "FERRY_INVENTORY_URL")]
     url: Option<String>,
+    /// CA certificate (PEM) of an https `--url`. Default: the data
+    /// directory's `api/ca.crt` (the CA of `ferry serve`).
+    #[arg(long, env = "FERRY_INVENTORY_CA")]
+    ca_file: Option<PathBuf>,
     /// Bearer token for `--url`.
     #[arg(long, env = "FERRY_INVENTORY_TOKEN", hide_env_values = true)]
     token: Option<String>,
@@ -59,13 +64,26 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
 fn vms(a: VmsArgs) -> anyhow::Result<()> {
     let list: Vec<VmSummary> = match &a.url {
-        Some(url) => client::list_vms_blocking(url, a.token.as_deref(), &a.provider)
-            .with_context(|| format!("cannot list the VMs of provider {}", a.provider))?,
-        None => {
-            let dir = match a.data_dir {
-                Some(d) => d,
-                None => default_data_dir()?,
+        Some(url) => {
+            let ca = if url.starts_with("https://") {
+                let path = match a.ca_file.clone() {
+                    Some(p) => p,
+                    None => super::datadir::resolve(a.data_dir.clone())?.join("api/ca.crt"),
+                };
+                Some(std::fs::read_to_string(&path).with_context(|| {
+                    format!(
+                        "cannot read the inventory's CA certificate {} (pass --ca-file or the --data-dir of `ferry serve`)",
+                        path.display()
+                    )
+                })?)
+            } else {
+                None
             };
+            client::list_vms_blocking(url, a.token.as_deref(), ca.as_deref(), &a.provider)
+                .with_context(|| format!("cannot list the VMs of provider {}", a.provider))?
+        }
+        None => {
+            let dir = super::datadir::resolve(a.data_dir)?;
             let db = dir.join("inventory").join(ferry_inventory::DATABASE_FILE);
             let store = Store::open_existing(&db)?;
             client::list_vms_in_store(&store, &a.provider)
@@ -77,15 +95,4 @@ fn vms(a: VmsArgs) -> anyhow::Result<()> {
         Output::Json => println!("{}", serde_json::to_string_pretty(&list)?),
     }
     Ok(())
-}
-
-/// `$XDG_DATA_HOME/ferry`, else `~/.local/share/ferry` (as `ferry serve`).
-fn default_data_dir() -> anyhow::Result<PathBuf> {
-    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
-        return Ok(PathBuf::from(x).join("ferry"));
-    }
-    let home = std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .context("HOME is not set: pass --data-dir")?;
-    Ok(PathBuf::from(home).join(".local/share/ferry"))
 }

@@ -22,6 +22,7 @@ use serde_json::Value;
 
 use super::embedded::{ControllerArgs, Embedded};
 use super::rules::RulesArgs;
+use super::space;
 
 /// Arguments of `ferry migrate`.
 #[derive(Debug, clap::Args)]
@@ -30,8 +31,9 @@ pub struct Args {
     #[arg(short = 'f', long = "filename", required = true)]
     pub files: Vec<PathBuf>,
     /// Data directory: API objects, inventory, volumes and VM manifests.
-    #[arg(long, env = "FERRY_DATA_DIR", default_value = "ferry-data")]
-    pub data_dir: PathBuf,
+    /// Default: $XDG_DATA_HOME/ferry or ~/.local/share/ferry.
+    #[arg(long, env = "FERRY_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
     /// Controller settings.
     #[command(flatten)]
     pub controller: ControllerArgs,
@@ -62,17 +64,37 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         bail!("no manifests found in {:?}", args.files);
     }
     let settings = args.controller.settings();
+    let data_dir = super::datadir::resolve(args.data_dir.clone())?;
     let embedded = Embedded::start(
-        &args.data_dir,
+        &data_dir,
         SocketAddr::from(([127, 0, 0, 1], 0)),
         settings,
         args.rules.clone(),
+        "ferry migrate",
     )
-    .await?;
+    .await
+    .map_err(|e| with_space_advice(e, &data_dir))?;
+    let data_dir = embedded.data_dir.clone();
     let result = drive(&embedded, &docs, &args).await;
     embedded.shutdown().await;
-    result
+    result.map_err(|e| with_space_advice(e, &data_dir))
 }
+
+/// `err`, with what is full and what to free when a full disk caused it.
+fn with_space_advice(err: anyhow::Error, data_dir: &std::path::Path) -> anyhow::Error {
+    if space::is_no_space(&err) && !err.to_string().contains(FULL_MARK) {
+        err.context(space::advice(data_dir))
+    } else {
+        err
+    }
+}
+
+/// Part of [`space::advice`]: an error that carries it needs no more.
+const FULL_MARK: &str = "is full (";
+
+/// Rounds (of 0.5 s) without progress on a full filesystem before
+/// `ferry migrate` stops: the controllers cannot record anything more.
+const FULL_ROUNDS: u32 = 60;
 
 async fn drive(embedded: &Embedded, docs: &[(String, Value)], args: &Args) -> anyhow::Result<()> {
     let client = embedded.client.clone();
@@ -87,11 +109,14 @@ async fn drive(embedded: &Embedded, docs: &[(String, Value)], args: &Args) -> an
         .await
         .context("cannot load the user validation rules")?;
     let migrations = ensure_migrations(&client, docs).await?;
-    eprintln!("migrating with data directory {}", args.data_dir.display());
+    let data_dir = &embedded.data_dir;
+    eprintln!("migrating with data directory {}", data_dir.display());
     let started = Instant::now();
     let mut last = String::new();
     let mut bars = super::bars::Bars::for_terminal();
     let mut blocked_rounds = 0;
+    let mut full_rounds = 0;
+    let mut progress = String::new();
     loop {
         let mut all_done = true;
         let mut lines = Vec::new();
@@ -143,6 +168,18 @@ async fn drive(embedded: &Embedded, docs: &[(String, Value)], args: &Args) -> an
         if all_done {
             break;
         }
+        // A full filesystem stops everything (the databases cannot record
+        // progress either): say what is full instead of waiting forever.
+        let now = lines.join("\n");
+        full_rounds = if now == progress && space::is_low(data_dir) {
+            full_rounds + 1
+        } else {
+            0
+        };
+        progress = now;
+        if full_rounds > FULL_ROUNDS {
+            bail!("{}", space::advice(data_dir));
+        }
         // A plan that cannot become ready (a critical concern, a VM that is
         // not in the inventory) fails the command instead of waiting.
         blocked_rounds = if blockers.is_empty() {
@@ -177,13 +214,20 @@ async fn drive(embedded: &Embedded, docs: &[(String, Value)], args: &Args) -> an
             .status
             .as_ref()
             .is_some_and(|s| s.conditions.has(cnd::SUCCEEDED));
-        summaries.push(super::progress::summary(&p, &m, &args.data_dir));
+        summaries.push(super::progress::summary(&p, &m, data_dir));
     }
     super::progress::print_summary(&summaries, &args.output)?;
+    let out_of_space = summaries
+        .iter()
+        .flatten()
+        .any(|r| r.error.as_deref().is_some_and(space::mentions_no_space));
+    if failed && (out_of_space || space::is_low(data_dir)) {
+        bail!("the migration did not succeed: {}", space::advice(data_dir));
+    }
     if failed {
         bail!(
-            "the migration did not succeed; see the conditions above (ferry keeps its state in {})",
-            args.data_dir.display()
+            "the migration did not succeed; see the conditions above (ferry keeps its state in {}). Fix the cause and run the same command again: it retries the VMs that did not succeed",
+            data_dir.display()
         );
     }
     Ok(())
@@ -331,83 +375,142 @@ pub async fn apply_all(client: &kube::Client, docs: &[(String, Value)]) -> anyho
     Ok(())
 }
 
-/// The Migrations to follow: those in the manifests, plus one per Plan that
-/// has none. Returns (namespace, migration, plan).
+/// The Migrations to follow, one per Plan in the manifests (or named by a
+/// Migration in them), as (namespace, migration, plan):
+/// - a Migration that has not finished (new, or interrupted: it resumes);
+/// - else, when a VM of the plan did not succeed (the latest Migration
+///   failed or was canceled, or VMs were added), a new Migration of the
+///   plan that migrates what is left (succeeded VMs stay), as Forklift
+///   users do;
+/// - else the latest Migration, reported as it is;
+/// - a plan with no Migration at all gets `PLAN-migration`.
 async fn ensure_migrations(
     client: &kube::Client,
     docs: &[(String, Value)],
 ) -> anyhow::Result<Vec<(String, String, String)>> {
-    let mut out = Vec::new();
-    let mut planned = BTreeSet::new();
-    for (_, d) in docs
-        .iter()
-        .filter(|(_, d)| d.get("kind").and_then(Value::as_str) == Some("Migration"))
-    {
-        let ns = d
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or("default")
-            .to_owned();
-        let name = d
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let plan = d
-            .pointer("/spec/plan/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        planned.insert((ns.clone(), plan.clone()));
-        out.push((ns, name, plan));
-    }
-    for (_, d) in docs
-        .iter()
-        .filter(|(_, d)| d.get("kind").and_then(Value::as_str) == Some("Plan"))
-    {
-        let ns = d
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or("default")
-            .to_owned();
-        let plan = d
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        if planned.contains(&(ns.clone(), plan.clone())) {
-            continue;
+    let kind = |d: &Value, k: &str| d.get("kind").and_then(Value::as_str) == Some(k);
+    let text = |d: &Value, p: &str| d.pointer(p).and_then(Value::as_str).map(str::to_owned);
+    // (namespace, plan) in manifest order, without duplicates.
+    let mut plans: Vec<(String, String)> = Vec::new();
+    for (_, d) in docs {
+        let ns = text(d, "/metadata/namespace").unwrap_or_else(|| "default".to_owned());
+        let plan = if kind(d, "Plan") {
+            text(d, "/metadata/name")
+        } else if kind(d, "Migration") {
+            text(d, "/spec/plan/name")
+        } else {
+            None
+        };
+        if let Some(plan) = plan.filter(|p| !p.is_empty())
+            && !plans.contains(&(ns.clone(), plan.clone()))
+        {
+            plans.push((ns, plan));
         }
-        let name = format!("{plan}-migration");
-        let api: Api<Migration> = Api::namespaced(client.clone(), &ns);
-        if api.get_opt(&name).await?.is_none() {
-            let m = Migration::new(
-                &name,
-                MigrationSpec {
-                    plan: ObjectReference {
-                        name: Some(plan.clone()),
-                        namespace: Some(ns.clone()),
-                        ..Default::default()
-                    },
-                    ..MigrationSpec::default()
-                },
-            );
-            api.create(&PostParams::default(), &m)
-                .await
-                .with_context(|| format!("creating Migration {ns}/{name}"))?;
-            eprintln!("Migration/{name} created for Plan/{plan}");
-        }
-        out.push((ns, name, plan));
     }
-    if out.is_empty() {
+    if plans.is_empty() {
         bail!("the manifests hold no Plan or Migration: nothing to migrate");
     }
-    // Existing migrations that already finished are reported as they are.
-    for (ns, name, _) in &out {
-        let m = Api::<Migration>::namespaced(client.clone(), ns)
-            .get(name)
-            .await?;
-        let _ = m.name_any();
+    let mut out = Vec::new();
+    for (ns, plan) in plans {
+        let name = follow_or_create(client, &ns, &plan).await?;
+        out.push((ns, name, plan));
     }
     Ok(out)
+}
+
+/// The Migration of `ns/plan` to follow, created when there is none or
+/// the latest did not succeed.
+async fn follow_or_create(client: &kube::Client, ns: &str, plan: &str) -> anyhow::Result<String> {
+    let api: Api<Migration> = Api::namespaced(client.clone(), ns);
+    let all = api
+        .list(&Default::default())
+        .await
+        .with_context(|| format!("listing the Migrations in {ns}"))?;
+    let of_plan: Vec<&Migration> = all
+        .items
+        .iter()
+        .filter(|m| {
+            m.spec.plan.name.as_deref() == Some(plan)
+                && m.spec.plan.namespace.as_deref().unwrap_or(ns) == ns
+        })
+        .collect();
+    if let Some(running) = of_plan.iter().find(|m| !finished(m)) {
+        return Ok(running.name_any());
+    }
+    let plan_obj = Api::<Plan>::namespaced(client.clone(), ns)
+        .get_opt(plan)
+        .await
+        .with_context(|| format!("reading Plan {ns}/{plan}"))?;
+    let history: Vec<String> = plan_obj
+        .as_ref()
+        .and_then(|p| p.status.as_ref())
+        .and_then(|s| s.migration.as_ref())
+        .map(|m| m.history.iter().map(|h| h.migration.uid.clone()).collect())
+        .unwrap_or_default();
+    // The latest: last in the plan's history, else the newest.
+    let latest = of_plan.iter().max_by_key(|m| {
+        let uid = m.uid().unwrap_or_default();
+        (
+            history.iter().rposition(|h| *h == uid),
+            m.metadata.creation_timestamp.clone(),
+        )
+    });
+    // Every VM of the plan succeeded (in this or an earlier Migration).
+    let all_succeeded = plan_obj.as_ref().is_some_and(|p| {
+        let vms = p.status.as_ref().and_then(|s| s.migration.as_ref());
+        p.spec.vms.iter().all(|e| {
+            vms.and_then(|m| m.find_vm(e))
+                .is_some_and(|v| v.conditions.has(cnd::SUCCEEDED))
+        })
+    });
+    let base = format!("{plan}-migration");
+    let name = match latest {
+        Some(m) if all_succeeded => return Ok(m.name_any()),
+        None => base,
+        Some(_) => (2..)
+            .map(|n| format!("{base}-{n}"))
+            .find(|n| !all.items.iter().any(|m| m.name_any() == *n))
+            .unwrap_or(base),
+    };
+    let retry = latest.map(|m| {
+        let (mut done, mut left) = (0, 0);
+        if let Some(p) = &plan_obj {
+            let vms = p.status.as_ref().and_then(|s| s.migration.as_ref());
+            for e in &p.spec.vms {
+                match vms.and_then(|m| m.find_vm(e)) {
+                    Some(v) if v.conditions.has(cnd::SUCCEEDED) => done += 1,
+                    _ => left += 1,
+                }
+            }
+        }
+        (m.name_any(), done, left)
+    });
+    let m = Migration::new(
+        &name,
+        MigrationSpec {
+            plan: ObjectReference {
+                name: Some(plan.to_owned()),
+                namespace: Some(ns.to_owned()),
+                ..Default::default()
+            },
+            ..MigrationSpec::default()
+        },
+    );
+    api.create(&PostParams::default(), &m)
+        .await
+        .with_context(|| format!("creating Migration {ns}/{name}"))?;
+    match retry {
+        None => eprintln!("Migration/{name} created for Plan/{plan}"),
+        Some((previous, done, left)) => eprintln!(
+            "Migration/{name} created for Plan/{plan} to migrate its {left} VM(s) that did not succeed in Migration/{previous}; {done} VM(s) that succeeded are kept"
+        ),
+    }
+    Ok(name)
+}
+
+fn finished(m: &Migration) -> bool {
+    m.status.as_ref().is_some_and(|s| {
+        s.conditions
+            .has_any(&[cnd::SUCCEEDED, cnd::FAILED, cnd::CANCELED])
+    })
 }

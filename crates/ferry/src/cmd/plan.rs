@@ -61,17 +61,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 async fn describe(a: DescribeArgs) -> anyhow::Result<()> {
-    let data_dir = match a.data_dir.clone() {
-        Some(d) => d,
-        None => super::serve::default_data_dir()?,
-    };
+    let data_dir = super::datadir::resolve(a.data_dir.clone())?;
     let (client, own_server) = connect(&data_dir, a.kubeconfig.as_deref()).await?;
     let plan = Api::<Plan>::namespaced(client.clone(), &a.namespace)
         .get_opt(&a.name)
         .await
         .with_context(|| format!("cannot read Plan {}/{}", a.namespace, a.name))?;
-    if let Some(server) = own_server {
-        server.shutdown().await;
+    if let Some(api) = own_server {
+        api.server.shutdown().await;
     }
     let plan = plan.with_context(|| {
         format!(
@@ -92,7 +89,7 @@ async fn describe(a: DescribeArgs) -> anyhow::Result<()> {
 async fn connect(
     data_dir: &Path,
     kubeconfig: Option<&Path>,
-) -> anyhow::Result<(kube::Client, Option<ferry_apiserver::Handle>)> {
+) -> anyhow::Result<(kube::Client, Option<super::embedded::Api>)> {
     let explicit = kubeconfig.is_some();
     let path = kubeconfig
         .map(Path::to_path_buf)
@@ -110,9 +107,15 @@ async fn connect(
             data_dir.display()
         );
     }
-    let (server, client) =
-        super::embedded::start_api(data_dir, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-    Ok((client, Some(server)))
+    // Nothing answers: start a server of our own, unless another process
+    // holds the data directory (the lock names it).
+    let api = super::embedded::start_api(
+        data_dir,
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        "ferry plan describe",
+    )
+    .await?;
+    Ok((api.client.clone(), Some(api)))
 }
 
 async fn client_of(path: &Path) -> anyhow::Result<kube::Client> {

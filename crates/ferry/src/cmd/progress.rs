@@ -97,7 +97,10 @@ pub struct VmSummary {
     transfer_host: Option<String>,
     seconds: Option<f64>,
     manifests: String,
-    error: Option<String>,
+    /// The VM's volumes: DataVolume name, absolute image file, source disk.
+    volumes: Vec<super::volumes::VolumeRow>,
+    /// Why the VM failed.
+    pub error: Option<String>,
 }
 
 /// The summary rows of a plan's migration.
@@ -116,6 +119,23 @@ pub fn summary(plan: &Plan, _migration: &Migration, data_dir: &Path) -> Vec<VmSu
             let seconds = match (&s.started, &s.completed) {
                 (Some(a), Some(b)) => Some(b.0.duration_since(a.0).as_secs_f64()),
                 _ => None,
+            };
+            let manifests = (!target.is_empty())
+                .then(|| data_dir.join("local/manifests").join(&ns).join(&target));
+            let mut error = s
+                .error
+                .as_ref()
+                .map(|e| format!("{}: {}", e.phase, e.reasons.join("; ")));
+            let volumes = match manifests
+                .as_deref()
+                .map(|d| super::volumes::of_vm(data_dir, d))
+            {
+                Some(Ok(v)) => v,
+                None => Vec::new(),
+                Some(Err(e)) => {
+                    error.get_or_insert(e);
+                    Vec::new()
+                }
             };
             VmSummary {
                 plan: plan.name_any(),
@@ -143,20 +163,12 @@ pub fn summary(plan: &Plan, _migration: &Migration, data_dir: &Path) -> Vec<VmSu
                 }),
                 transfer_host: transfer.and_then(|t| t.annotations.get("transferHost").cloned()),
                 seconds,
-                manifests: if target.is_empty() {
-                    String::new()
-                } else {
-                    data_dir
-                        .join("local/manifests")
-                        .join(&ns)
-                        .join(&target)
-                        .display()
-                        .to_string()
-                },
-                error: s
-                    .error
+                manifests: manifests
                     .as_ref()
-                    .map(|e| format!("{}: {}", e.phase, e.reasons.join("; "))),
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_default(),
+                volumes,
+                error,
             }
         })
         .collect()

@@ -2,7 +2,7 @@
 //! server (kubectl works against it), ferry's controllers on it, and the
 //! Forklift inventory REST API, until Ctrl-C.
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -33,32 +33,19 @@ pub struct Args {
     pub rules: RulesArgs,
 }
 
-/// The default data directory.
-pub fn default_data_dir() -> anyhow::Result<PathBuf> {
-    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
-        return Ok(PathBuf::from(x).join("ferry"));
-    }
-    let home = std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .context("HOME is not set: pass --data-dir")?;
-    Ok(PathBuf::from(home).join(".local/share/ferry"))
-}
-
 /// Run `ferry serve` until Ctrl-C.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let data_dir = match args.data_dir {
-        Some(d) => d,
-        None => default_data_dir()?,
-    };
+    let data_dir = super::datadir::resolve(args.data_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let settings = args.controller.settings();
-        let embedded = Embedded::start(&data_dir, args.listen, settings, args.rules).await?;
+        let embedded =
+            Embedded::start(&data_dir, args.listen, settings, args.rules, "ferry serve").await?;
         if !embedded.server.addr().ip().is_loopback() {
-            eprintln!("warning: listening on {} beyond loopback; clients need the token in the kubeconfig", embedded.server.addr());
+            eprintln!("warning: the API server listens on {} beyond loopback; clients need the token in the kubeconfig", embedded.server.addr());
         }
         let state = ferry_inventory::web::ApiState {
             store: embedded.inventory.store().clone(),
@@ -68,13 +55,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {} for the inventory API", args.inventory_listen))?;
         let inventory_addr = listener.local_addr()?;
-        let inventory = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, ferry_inventory::web::router(state)).await {
-                tracing::error!(error = %e, "the inventory API stopped");
-            }
-        });
+        let tls = inventory_tls(&embedded.data_dir.join("api"), inventory_addr)?;
+        let inventory = tokio::spawn(ferry_inventory::web::serve_tls(
+            listener,
+            tls,
+            ferry_inventory::web::router(state),
+        ));
+        if !inventory_addr.ip().is_loopback() {
+            eprintln!("warning: the inventory API listens on {inventory_addr} beyond loopback; clients need the token in the kubeconfig and the CA {}", embedded.data_dir.join("api/ca.crt").display());
+        }
         eprintln!("ferry API server listening on {}", embedded.server.url());
-        eprintln!("inventory API on http://{inventory_addr}/providers (bearer token from the kubeconfig)");
+        eprintln!(
+            "inventory API on https://{}/providers (CA {}, bearer token from the kubeconfig)",
+            client_address(inventory_addr),
+            embedded.data_dir.join("api/ca.crt").display()
+        );
         println!("export KUBECONFIG={}", embedded.server.kubeconfig_path().display());
         tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
         eprintln!("shutting down");
@@ -82,4 +77,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         embedded.shutdown().await;
         Ok(())
     })
+}
+
+/// The inventory API's TLS: a certificate for `listen` signed by the API
+/// server's CA in `api_dir` (so one CA file serves both), HTTP/1.1 only.
+fn inventory_tls(api_dir: &Path, listen: SocketAddr) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    let tls = ferry_apiserver::tls::setup(api_dir, listen)
+        .context("cannot make the inventory API's certificate")?;
+    let mut config = (*tls.config).clone();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// Where a client on this machine reaches `addr` (loopback for a wildcard).
+fn client_address(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() || addr.ip().is_loopback() {
+        format!("127.0.0.1:{}", addr.port())
+    } else {
+        addr.to_string()
+    }
 }

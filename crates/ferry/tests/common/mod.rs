@@ -78,7 +78,12 @@ pub fn compare_disks(work: &Path, vm: &str) -> usize {
         }
         let dv = yaml(&path);
         let ann = &dv["metadata"]["annotations"];
-        let image = PathBuf::from(ann["ferry.konveyor.io/image-file"].as_str().unwrap());
+        let relative = ann["ferry.konveyor.io/image-file"].as_str().unwrap();
+        assert!(
+            Path::new(relative).is_relative(),
+            "{relative} is not relative to the data directory"
+        );
+        let image = work.join("data").join(relative);
         let source = ann["forklift.konveyor.io/disk-source"].as_str().unwrap();
         let disk = Path::new(source)
             .file_stem()
@@ -132,6 +137,14 @@ impl Guard {
     /// Guard `child`.
     pub fn new(child: std::process::Child) -> Self {
         Self(Some(child))
+    }
+
+    /// True once the child has exited (it is then collected by
+    /// [`Guard::wait_with_output`]).
+    pub fn exited(&mut self) -> bool {
+        self.0
+            .as_mut()
+            .is_none_or(|c| c.try_wait().unwrap().is_some())
     }
 
     /// Wait for the child to end by itself and collect its output.
