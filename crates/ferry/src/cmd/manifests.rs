@@ -68,6 +68,29 @@ pub fn unwrap_list(doc: Value) -> Vec<Value> {
     }
 }
 
+fn collect(p: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    if p.as_os_str() == "-" || p.is_file() {
+        out.push(p.to_path_buf());
+        return Ok(());
+    }
+    if !p.is_dir() {
+        anyhow::bail!("{} does not exist", p.display());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+        .with_context(|| format!("cannot list {}", p.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for e in entries {
+        if e.is_dir() {
+            collect(&e, out)?;
+        } else if e.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+            out.push(e);
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,27 +116,4 @@ mod tests {
             serde_saphyr::from_multiple_with_options(&text, yaml_options()).expect("parses");
         assert_eq!(docs.len(), 3000);
     }
-}
-
-fn collect(p: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    if p.as_os_str() == "-" || p.is_file() {
-        out.push(p.to_path_buf());
-        return Ok(());
-    }
-    if !p.is_dir() {
-        anyhow::bail!("{} does not exist", p.display());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-        .with_context(|| format!("cannot list {}", p.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for e in entries {
-        if e.is_dir() {
-            collect(&e, out)?;
-        } else if e.extension().is_some_and(|x| x == "yaml" || x == "yml") {
-            out.push(e);
-        }
-    }
-    Ok(())
 }
