@@ -7,7 +7,8 @@
 #
 # usage: bench/apiserver/plans.sh [COUNT] [WORKDIR]   (default 10000, bench/work/plans)
 # env:   FERRY=path (default: cargo build --release), PORT (default 17443),
-#        APPLY="--server-side" for server-side apply, TIMEOUT (s, default 1800)
+#        APPLY="--server-side" for server-side apply, TIMEOUT (s, default 1800),
+#        PARALLEL=N kubectl processes applying a share of the Plans each (default 1)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -15,6 +16,7 @@ count=${1:-10000}
 work=${2:-$repo/bench/work/plans}
 port=${PORT:-17443}
 timeout=${TIMEOUT:-1800}
+parallel=${PARALLEL:-1}
 ferry=${FERRY:-}
 if [ -z "$ferry" ]; then
   cargo build -q --release -p ferry --manifest-path "$repo/Cargo.toml"
@@ -27,11 +29,13 @@ bash "$repo/examples/ova/build.sh" "$work/sample" >/dev/null
 # The sample's namespace, providers and maps (no Plan, no Migration).
 sed "s|@APPLIANCES@|$work/sample/appliances|" "$repo/examples/ova/migration.yaml.in" |
   awk 'BEGIN{RS="---\n"; ORS="---\n"} !/kind: (Plan|Migration)\n/' >"$work/base.yaml"
-python3 - "$count" >"$work/plans.yaml" <<'PY'
+python3 - "$count" "$parallel" "$work" <<'PY'
 import sys
+count, parallel, work = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 vms = ["two-disk-bios", "efi-vm", "extracted-vm"]
-for i in range(int(sys.argv[1])):
-    print(f"""---
+outs = [open(f"{work}/plans-{j}.yaml", "w") for j in range(parallel)]
+for i in range(count):
+    print(file=outs[i % parallel], end=f"""---
 apiVersion: forklift.konveyor.io/v1beta1
 kind: Plan
 metadata:
@@ -46,7 +50,8 @@ spec:
     network: {{name: ova-network-map, namespace: openshift-mtv}}
     storage: {{name: ova-storage-map, namespace: openshift-mtv}}
   vms:
-  - name: {vms[i % len(vms)]}""")
+  - name: {vms[i % len(vms)]}
+""")
 PY
 
 "$ferry" serve --data-dir "$work/data" --listen "127.0.0.1:$port" \
@@ -70,7 +75,12 @@ tick=$(getconf CLK_TCK)
 c0=$(cpu)
 t0=$(date +%s.%N)
 # shellcheck disable=SC2086
-k apply ${APPLY:-} -f "$work/plans.yaml" >"$work/apply.out"
+appliers=()
+for j in $(seq 0 $((parallel - 1))); do
+  k apply ${APPLY:-} -f "$work/plans-$j.yaml" >"$work/apply-$j.out" &
+  appliers+=($!)
+done
+for a in "${appliers[@]}"; do wait "$a"; done
 t1=$(date +%s.%N)
 watch_rc=0
 wait $watcher || watch_rc=$?

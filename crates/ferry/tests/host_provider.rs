@@ -83,6 +83,8 @@ fn the_host_provider_is_served_by_the_inventory_api() {
         .as_str()
         .unwrap()
         .to_owned();
+    // The inventory API is served over TLS with the API server's CA.
+    let ca = tmp.path().join("data/api/ca.crt");
     let mut base = String::new();
     wait_for(
         "the inventory address in the log",
@@ -102,6 +104,8 @@ fn the_host_provider_is_served_by_the_inventory_api() {
     );
     let get = |path: &str| -> Option<Value> {
         let out = Command::new(&curl)
+            .arg("--cacert")
+            .arg(&ca)
             .args(["-sf", "-H"])
             .arg(format!("Authorization: Bearer {token}"))
             .arg(format!("{base}{path}"))
