@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write the test fixtures in crates/ferry-testutil/fixtures/upstream/ from
-the upstream schemas in ../shared/reference/schemas/ (or the directory given
-as the first argument).
+the upstream schemas in SCHEMAS_DIR (the project's shared reference folder,
+reference/schemas/, which is not part of this repository: name it).
 
 Only facts are kept: property paths, types, formats, enums, defaults,
 patterns, bounds, required lists, Kubernetes extensions, CRD names, scope,
@@ -11,7 +11,8 @@ the definitions that v1.VirtualMachine and v1beta1.DataVolume reach are
 kept. Output is compact, key-sorted JSON so that a rerun gives the same
 bytes.
 
-Usage: tools/upstream-schema-facts.py [SCHEMAS_DIR]
+Usage: tools/upstream-schema-facts.py SCHEMAS_DIR
+Tests never run this script; they read only the fixtures it wrote.
 """
 
 import json
@@ -104,9 +105,14 @@ def write(path, value):
 
 
 def main():
-    src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-        REPO, "..", "shared", "reference", "schemas")
+    if len(sys.argv) != 2:
+        sys.exit("usage: tools/upstream-schema-facts.py SCHEMAS_DIR "
+                 "(the folder holding forklift/ and kubevirt/)")
+    src = sys.argv[1]
     forklift = os.path.join(src, "forklift")
+    if not os.path.isdir(forklift):
+        sys.exit(f"error: {forklift} is not a folder: name the schemas folder "
+                 "that holds forklift/*.yaml and kubevirt/*-swagger.json")
     for name in sorted(os.listdir(forklift)):
         if not name.endswith(".yaml"):
             continue
