@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+mod vmdk_support;
+
 use ferry_image::wrap::{Source, open_source};
 use ferry_image::{ErrorKind, OpenOptions, open_image};
 use ferry_testutil::{images_identical, peer, qemu_img, qemu_io_write, tempdir};
@@ -98,13 +100,10 @@ fn refused_container_can_still_be_read_as_raw_when_named() {
     assert_eq!(img.virtual_size(), 1 << 16);
 }
 
-#[test]
-fn descriptor_with_a_damaged_first_line_is_still_vmdk() {
-    if peer("qemu-img").is_none() {
-        return;
-    }
-    let dir = tempdir();
-    let d = dir.path().join("flat.vmdk");
+/// A 4 MiB monolithicFlat VMDK made by qemu-img, with 64 KiB of `byte` at
+/// `offset`.
+fn flat_vmdk(dir: &Path, name: &str, byte: u8, offset: u64) -> PathBuf {
+    let d = dir.join(name);
     qemu_img(&[
         "create",
         "-q",
@@ -115,7 +114,17 @@ fn descriptor_with_a_damaged_first_line_is_still_vmdk() {
         d.to_str().unwrap(),
         "4M",
     ]);
-    qemu_io_write(&d, "vmdk", 0x61, 65536, 65536);
+    qemu_io_write(&d, "vmdk", byte, offset, 65536);
+    d
+}
+
+#[test]
+fn descriptor_with_a_damaged_first_line_is_still_vmdk() {
+    if peer("qemu-img").is_none() {
+        return;
+    }
+    let dir = tempdir();
+    let d = flat_vmdk(dir.path(), "flat.vmdk", 0x61, 65536);
     let reference = dir.path().join("ref.raw");
     qemu_img(&[
         "convert",
@@ -133,13 +142,7 @@ fn descriptor_with_a_damaged_first_line_is_still_vmdk() {
         let img = open_image(&d, &OpenOptions::default()).unwrap();
         assert_eq!(img.info().format, "vmdk");
         let out = dir.path().join("out.raw");
-        let f = std::fs::File::create(&out).unwrap();
-        f.set_len(img.virtual_size()).unwrap();
-        let mut buf = vec![0u8; 1 << 20];
-        for off in (0..img.virtual_size()).step_by(1 << 20) {
-            img.read_at(&mut buf, off).unwrap();
-            std::os::unix::fs::FileExt::write_all_at(&f, &buf, off).unwrap();
-        }
+        std::fs::write(&out, vmdk_support::read_all(&*img, 1 << 20)).unwrap();
         assert!(images_identical(&out, &reference));
     }
 }
@@ -150,18 +153,7 @@ fn descriptor_in_windows_1252_opens() {
         return;
     }
     let dir = tempdir();
-    let d = dir.path().join("w.vmdk");
-    qemu_img(&[
-        "create",
-        "-q",
-        "-f",
-        "vmdk",
-        "-o",
-        "subformat=monolithicFlat",
-        d.to_str().unwrap(),
-        "4M",
-    ]);
-    qemu_io_write(&d, "vmdk", 0x62, 0, 65536);
+    let d = flat_vmdk(dir.path(), "w.vmdk", 0x62, 0);
     let text = std::fs::read(&d).unwrap();
     // What VMware tools write: an accented comment in windows-1252.
     let mut cp1252 = b"# Disk DescriptorFile\n# Serveur de d\xe9veloppement\n".to_vec();
