@@ -122,32 +122,12 @@ fn errors_name_each_file_once() {
     let base = other.path().join("base.qcow2");
     qemu_img(&["create", "-q", "-f", "qcow2", s(&base), "4M"]);
     let top = dir.path().join("top.qcow2");
-    qemu_img(&[
-        "create",
-        "-q",
-        "-f",
-        "qcow2",
-        "-F",
-        "qcow2",
-        "-b",
-        s(&base),
-        s(&top),
-    ]);
+    qcow2_over(&top, &base);
     // A backing chain that loops.
     let a = dir.path().join("a.qcow2");
     let b = dir.path().join("b.qcow2");
     qemu_img(&["create", "-q", "-f", "qcow2", s(&a), "4M"]);
-    qemu_img(&[
-        "create",
-        "-q",
-        "-f",
-        "qcow2",
-        "-F",
-        "qcow2",
-        "-b",
-        s(&a),
-        s(&b),
-    ]);
+    qcow2_over(&b, &a);
     qemu_img(&["rebase", "-u", "-F", "qcow2", "-b", s(&b), s(&a)]);
     for img in [&d, &top, &b] {
         for cmd in [
@@ -200,17 +180,7 @@ fn convert_takes_the_same_gate_options_as_info_and_map() {
     qemu_img(&["create", "-q", "-f", "qcow2", s(&base), "4M"]);
     qemu_io_write(&base, "qcow2", 0x77, 0, 65536);
     let top = dir.path().join("top.qcow2");
-    qemu_img(&[
-        "create",
-        "-q",
-        "-f",
-        "qcow2",
-        "-F",
-        "qcow2",
-        "-b",
-        s(&base),
-        s(&top),
-    ]);
+    qcow2_over(&top, &base);
     let err = fails(&["convert", s(&top), s(&out)]);
     assert!(err.contains("--allow-dir"), "{err}");
     let allow = ["--allow-dir", s(other.path())];
@@ -296,4 +266,19 @@ fn convert_syncs_the_target_directory_after_the_rename() {
         direct(&log),
         "--no-sync does not write with O_DIRECT:\n{log}"
     );
+}
+
+/// A qcow2 at `top` whose backing file is the qcow2 `base`.
+fn qcow2_over(top: &Path, base: &Path) {
+    qemu_img(&[
+        "create",
+        "-q",
+        "-f",
+        "qcow2",
+        "-F",
+        "qcow2",
+        "-b",
+        s(base),
+        s(top),
+    ]);
 }
