@@ -8,6 +8,7 @@
 # usage: bench/apiserver/plans.sh [COUNT] [WORKDIR]   (default 10000, bench/work/plans)
 # env:   FERRY=path (default: cargo build --release), PORT (default 17443),
 #        APPLY="--server-side" for server-side apply, TIMEOUT (s, default 1800),
+#        CLIENT=rust: create with the apiserver-create example (PARALLEL concurrent creates)
 #        PARALLEL=N kubectl processes applying a share of the Plans each (default 1)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,30 +30,10 @@ bash "$repo/examples/ova/build.sh" "$work/sample" >/dev/null
 # The sample's namespace, providers and maps (no Plan, no Migration).
 sed "s|@APPLIANCES@|$work/sample/appliances|" "$repo/examples/ova/migration.yaml.in" |
   awk 'BEGIN{RS="---\n"; ORS="---\n"} !/kind: (Plan|Migration)\n/' >"$work/base.yaml"
-python3 - "$count" "$parallel" "$work" <<'PY'
-import sys
-count, parallel, work = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-vms = ["two-disk-bios", "efi-vm", "extracted-vm"]
-outs = [open(f"{work}/plans-{j}.yaml", "w") for j in range(parallel)]
-for i in range(count):
-    print(file=outs[i % parallel], end=f"""---
-apiVersion: forklift.konveyor.io/v1beta1
-kind: Plan
-metadata:
-  name: plan-{i:05d}
-  namespace: openshift-mtv
-spec:
-  targetNamespace: bench-vms
-  provider:
-    source: {{name: ova-appliances, namespace: openshift-mtv}}
-    destination: {{name: host, namespace: openshift-mtv}}
-  map:
-    network: {{name: ova-network-map, namespace: openshift-mtv}}
-    storage: {{name: ova-storage-map, namespace: openshift-mtv}}
-  vms:
-  - name: {vms[i % len(vms)]}
-""")
-PY
+# shellcheck source=bench/apiserver/apply.sh
+. "$here/apply.sh"
+create_binary "$repo"
+python3 "$here/make_plans.py" "$count" "$parallel" "$work"
 
 "$ferry" serve --data-dir "$work/data" --listen "127.0.0.1:$port" \
   --inventory-listen "127.0.0.1:$((port + 1))" >"$work/serve.out" 2>"$work/serve.err" &
@@ -74,13 +55,7 @@ cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 tick=$(getconf CLK_TCK)
 c0=$(cpu)
 t0=$(date +%s.%N)
-# shellcheck disable=SC2086
-appliers=()
-for j in $(seq 0 $((parallel - 1))); do
-  k apply ${APPLY:-} -f "$work/plans-$j.yaml" >"$work/apply-$j.out" &
-  appliers+=($!)
-done
-for a in "${appliers[@]}"; do wait "$a"; done
+apply_plans "$work" "$parallel"
 t1=$(date +%s.%N)
 watch_rc=0
 wait $watcher || watch_rc=$?
@@ -90,12 +65,12 @@ rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 db=$(du -sk "$work/data/api" | cut -f1)
 python3 - "$count" "$t0" "$t1" "$t2" "$c0" "$c1" "$tick" "$rss" "$hwm" "$db" "$work/watch.json" <<'PY'
-import json, sys
+import json, os, sys
 count, t0, t1, t2, c0, c1, tick, rss, hwm, db, out = sys.argv[1:]
 count, t0, t1, t2 = int(count), float(t0), float(t1), float(t2)
 w = json.load(open(out)) if open(out).read().strip() else {}
 print(f"plans: {count}")
-print(f"kubectl apply: {t1 - t0:.1f} s = {count / (t1 - t0):.0f} Plans/s")
+print(f"applied ({os.environ.get('CLIENT', 'kubectl')}): {t1 - t0:.1f} s = {count / (t1 - t0):.0f} Plans/s")
 print(f"until every Plan was Ready: {t2 - t0:.1f} s = {count / (t2 - t0):.0f} Plans/s")
 print(f"server CPU: {(float(c1) - float(c0)) / float(tick):.1f} s")
 print(f"server RSS now: {int(rss) / 1024:.0f} MiB, peak: {int(hwm) / 1024:.0f} MiB; api data dir: {int(db) / 1024:.0f} MiB")

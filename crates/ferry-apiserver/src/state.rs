@@ -48,7 +48,7 @@ impl State {
 
     /// Rebuild the registry from the stored CRDs (after a CRD write).
     pub fn rebuild_registry(&self) {
-        let (crds, _) = self.store.list(CRD_KEY, None, None);
+        let (crds, _) = self.store.list_values(CRD_KEY, None);
         let crds: Vec<Arc<Value>> = crds
             .into_iter()
             .filter(|c| {

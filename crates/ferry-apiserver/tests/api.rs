@@ -319,3 +319,45 @@ fn annotations_over_256_kib_are_invalid() {
         assert_eq!(status_of(e).code, 422);
     });
 }
+
+#[test]
+fn a_watcher_that_falls_behind_catches_up_from_the_history() {
+    let mut config = common::config(
+        &tempfile::tempdir().unwrap().keep(),
+        "127.0.0.1:0".parse().unwrap(),
+        vec![widget_crd()],
+    );
+    // A live buffer of 16 events, and objects big enough (200 KiB) that the
+    // socket cannot hold them all while the watcher reads nothing.
+    config.store.watch_buffer = 16;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let h = ferry_apiserver::Server::start(config).await.unwrap();
+        let client = h.client().await.unwrap();
+        let api = widgets(&client);
+        let start = api.list(&ListParams::default()).await.unwrap();
+        let rv = start.metadata.resource_version.unwrap();
+        let mut stream = api
+            .watch(&WatchParams::default(), &rv)
+            .await
+            .unwrap()
+            .boxed();
+        let big = "x".repeat(200 * 1024);
+        for i in 0..60 {
+            let mut w = widget(&format!("w{i:02}"), i);
+            w.metadata.annotations = Some([("big".to_string(), big.clone())].into());
+            api.create(&PostParams::default(), &w).await.unwrap();
+        }
+        let mut got = Vec::new();
+        while got.len() < 60 {
+            match stream.try_next().await.unwrap() {
+                Some(WatchEvent::Added(o)) => got.push(o.metadata.name.unwrap()),
+                Some(WatchEvent::Bookmark(_)) => {}
+                other => panic!("expected ADDED events only, got {other:?}"),
+            }
+        }
+        let want: Vec<String> = (0..60).map(|i| format!("w{i:02}")).collect();
+        assert_eq!(got, want, "every event, once, in order");
+        h.shutdown().await;
+    });
+}

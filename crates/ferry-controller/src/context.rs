@@ -1,11 +1,12 @@
 //! What every reconciler shares: the API client, the inventory, the
 //! destination, the controller settings and the migrations now running.
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use ferry_destination::Destination;
 use ferry_inventory::Inventory;
 
+use crate::cache::Caches;
 use crate::migration::throttle::RateLimit;
 
 /// Controller settings (the ForkliftController values that matter here).
@@ -67,6 +68,9 @@ pub struct Context {
     pub registrations: Mutex<HashMap<String, String>>,
     /// The last connection test of each provider (by UID).
     pub connection_tests: Mutex<HashMap<String, ConnectionTest>>,
+    /// The informer caches while the controllers run ([`crate::run`]);
+    /// without them lookups ask the API server.
+    pub caches: RwLock<Option<Caches>>,
 }
 
 /// A provider's last connection test.
@@ -107,7 +111,16 @@ impl Context {
             runs: Mutex::new(HashMap::new()),
             registrations: Mutex::new(HashMap::new()),
             connection_tests: Mutex::new(HashMap::new()),
+            caches: RwLock::new(None),
         })
+    }
+
+    /// The informer caches, when the controllers run.
+    pub fn caches(&self) -> Option<Caches> {
+        self.caches
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 }
 

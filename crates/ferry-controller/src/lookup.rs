@@ -11,6 +11,9 @@ use crate::error::{Result, inventory};
 
 /// Fetch the Provider `r` points at (namespace defaults to `ns`).
 pub async fn provider(ctx: &Context, ns: &str, r: &ObjectReference) -> Option<Provider> {
+    if let Some(c) = ctx.caches() {
+        return crate::cache::lookup(&c.providers, ns, r).await;
+    }
     let name = r.name.as_deref().filter(|n| !n.is_empty())?;
     let ns = r
         .namespace

@@ -142,7 +142,7 @@ pub(crate) fn after_final_delete(state: &State, res: &Resource, ns: &str, name: 
             .find(|r| format!("{}.{}", r.plural, r.group) == name)
         {
             let ikey = r.storage_key();
-            let (objs, _) = state.store.list(&ikey, None, None);
+            let (objs, _) = state.store.list_values(&ikey, None);
             for o in objs {
                 let ons = meta::meta_str(&o, "namespace")
                     .unwrap_or_default()
@@ -268,7 +268,7 @@ pub fn delete_collection(
     } else {
         None
     };
-    let (all, _) = ctx.state.store.list(&t.res.storage_key(), ns, None);
+    let (all, _) = ctx.state.store.list_values(&t.res.storage_key(), ns);
     let mut items = Vec::new();
     for obj in all.iter().filter(|o| filter.matches(o)) {
         let ons = meta::meta_str(obj, "namespace")

@@ -138,8 +138,8 @@ pub fn list(ctx: &RequestCtx, t: &Target) -> Result<Response<Body>, ApiError> {
     let list_rv = start_rv.unwrap_or(rv);
     let mut items = Vec::new();
     let mut next = None;
-    for obj in all.iter() {
-        if !filter.matches(obj) {
+    for obj in all.iter().filter_map(crate::store::Stored::value) {
+        if !filter.matches(&obj) {
             continue;
         }
         if limit.is_some_and(|l| items.len() >= l) {
@@ -153,7 +153,7 @@ pub fn list(ctx: &RequestCtx, t: &Target) -> Result<Response<Body>, ApiError> {
             }
             break;
         }
-        items.push(present(&t.res, obj));
+        items.push(present(&t.res, &obj));
     }
     let mut meta = json!({"resourceVersion": list_rv.to_string()});
     if let Some(n) = next {

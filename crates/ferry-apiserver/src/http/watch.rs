@@ -18,7 +18,7 @@ use super::read::{Filter, present};
 use super::{RequestCtx, Target};
 use crate::error::ApiError;
 use crate::registry::Resource;
-use crate::store::{Event, EventType};
+use crate::store::Event;
 use crate::table::{self, Include};
 
 /// How often bookmarks are sent to watchers that allow them.
@@ -39,8 +39,11 @@ struct WatchState {
     filter: Filter,
     output: Output,
     bookmarks: bool,
-    /// Events to send before reading the live channel.
-    queued: std::collections::VecDeque<Bytes>,
+    /// Events to send before reading the live channel, encoded only when
+    /// sent (an initial list of many objects is not held twice).
+    queued: std::collections::VecDeque<Queued>,
+    /// Where a watcher that fell behind the live channel catches up.
+    store: Arc<crate::store::Store>,
     rx: broadcast::Receiver<Arc<Event>>,
     last_rv: u64,
     deadline: Instant,
@@ -71,6 +74,20 @@ impl WatchState {
             }
         };
         line(&json!({"type": kind, "object": object}))
+    }
+
+    /// The next queued event, encoded.
+    fn next_queued(&mut self) -> Option<Bytes> {
+        loop {
+            return Some(match self.queued.pop_front()? {
+                Queued::Object(kind, obj) => self.encode(kind, &obj),
+                Queued::Initial(stored) => match stored.value() {
+                    Some(obj) if self.filter.matches(&obj) => self.encode("ADDED", &obj),
+                    _ => continue,
+                },
+                Queued::Encoded(b) => b,
+            });
+        }
     }
 
     fn bookmark(&self, initial_end: bool) -> Bytes {
@@ -158,6 +175,7 @@ pub fn watch(ctx: &RequestCtx, t: &Target) -> Result<Response<Body>, ApiError> {
         output,
         bookmarks: q.flag("allowWatchBookmarks"),
         queued: std::collections::VecDeque::new(),
+        store: store.clone(),
         rx,
         last_rv,
         deadline: now + timeout,
@@ -166,16 +184,14 @@ pub fn watch(ctx: &RequestCtx, t: &Target) -> Result<Response<Body>, ApiError> {
     };
     match initial {
         Initial::Objects(objs) => {
-            for o in objs.iter().filter(|o| st.filter.matches(o)) {
-                queued.push_back(st.encode("ADDED", o));
-            }
+            queued.extend(objs.into_iter().map(Queued::Initial));
             if initial_events {
-                queued.push_back(st.bookmark(true));
+                queued.push_back(Queued::Encoded(st.bookmark(true)));
             }
         }
         Initial::Events(events) => {
             for ev in events.iter().filter(|e| st.matches(e)) {
-                queued.push_back(st.encode(ev.kind.as_str(), &ev.object));
+                queued.push_back(Queued::Object(ev.kind.as_str(), ev.object.clone()));
             }
             if let Some(last) = events.last() {
                 st.last_rv = last.rv;
@@ -193,15 +209,26 @@ pub fn watch(ctx: &RequestCtx, t: &Target) -> Result<Response<Body>, ApiError> {
     Ok(r)
 }
 
+/// An event waiting to be sent.
+enum Queued {
+    /// An object event (`ADDED`, ...).
+    Object(&'static str, Arc<Value>),
+    /// A stored object for the initial `ADDED` events, sent if it matches
+    /// the selectors.
+    Initial(crate::store::Stored),
+    /// Already encoded (a bookmark).
+    Encoded(Bytes),
+}
+
 enum Initial {
-    Objects(Vec<Arc<Value>>),
+    Objects(Vec<crate::store::Stored>),
     Events(Vec<Arc<Event>>),
 }
 
 async fn next_chunk(
     mut st: WatchState,
 ) -> Option<(Result<Bytes, std::convert::Infallible>, WatchState)> {
-    if let Some(b) = st.queued.pop_front() {
+    if let Some(b) = st.next_queued() {
         return Some((Ok(b), st));
     }
     loop {
@@ -221,22 +248,37 @@ async fn next_chunk(
                     }
                     st.last_rv = ev.rv;
                     if st.matches(&ev) {
-                        let kind = match ev.kind {
-                            EventType::Added => "ADDED",
-                            EventType::Modified => "MODIFIED",
-                            EventType::Deleted => "DELETED",
-                        };
-                        let b = st.encode(kind, &ev.object);
+                        let b = st.encode(ev.kind.as_str(), &ev.object);
                         return Some((Ok(b), st));
                     }
                 }
                 Err(RecvError::Lagged(n)) => {
-                    st.done = true;
-                    let e = ApiError::gone(format!(
-                        "the watch fell {n} events behind and was closed; re-list from resourceVersion {} or later",
-                        st.last_rv
-                    ));
-                    return Some((Ok(error_event(&e)), st));
+                    // Catch up from the persisted history, then follow the
+                    // live channel again; only history compacted away
+                    // makes the watcher re-list.
+                    match st.store.subscribe_from(&st.key, st.last_rv) {
+                        Ok((events, rx)) => {
+                            st.rx = rx;
+                            for ev in events {
+                                st.last_rv = ev.rv;
+                                if st.matches(&ev) {
+                                    st.queued
+                                        .push_back(Queued::Object(ev.kind.as_str(), ev.object.clone()));
+                                }
+                            }
+                            if let Some(b) = st.next_queued() {
+                                return Some((Ok(b), st));
+                            }
+                        }
+                        Err(_) => {
+                            st.done = true;
+                            let e = ApiError::gone(format!(
+                                "the watch fell {n} events behind and was closed; re-list from resourceVersion {} or later",
+                                st.last_rv
+                            ));
+                            return Some((Ok(error_event(&e)), st));
+                        }
+                    }
                 }
                 Err(RecvError::Closed) => return None,
             },

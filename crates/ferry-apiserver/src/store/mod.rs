@@ -102,7 +102,8 @@ pub enum Write {
 pub struct StoreOptions {
     /// Events kept for resuming watches (older ones answer 410 Gone).
     pub history: u64,
-    /// Live events buffered per watcher before it is told to re-list.
+    /// Live events buffered for watchers; one that falls further behind
+    /// catches up from the history (and re-lists only if that was pruned).
     pub watch_buffer: usize,
 }
 
@@ -110,13 +111,41 @@ impl Default for StoreOptions {
     fn default() -> Self {
         Self {
             history: 20_000,
-            watch_buffer: 8_192,
+            watch_buffer: 1_024,
         }
     }
 }
 
-type Objects = BTreeMap<(String, String), Arc<Value>>;
-type ObjectIter<'a> = Box<dyn Iterator<Item = (&'a (String, String), &'a Arc<Value>)> + 'a>;
+/// An object as kept in memory: its JSON text (a parsed `Value` of a
+/// typical object takes about seven times the space, and the server keeps
+/// every object) and its resourceVersion.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    rv: u64,
+    json: Arc<str>,
+}
+
+impl Stored {
+    /// The object's resourceVersion.
+    pub fn rv(&self) -> u64 {
+        self.rv
+    }
+
+    /// The object. `None` (and a warning) when the text does not parse,
+    /// which only a damaged database can cause: the server wrote it.
+    pub fn value(&self) -> Option<Value> {
+        match serde_json::from_str(&self.json) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::warn!(rv = self.rv, error = %e, "skipping an unreadable stored object");
+                None
+            }
+        }
+    }
+}
+
+type Objects = BTreeMap<(String, String), Stored>;
+type ObjectIter<'a> = Box<dyn Iterator<Item = (&'a (String, String), &'a Stored)> + 'a>;
 
 struct Inner {
     db: Connection,
@@ -191,17 +220,16 @@ impl Store {
                 .map_err(db_err("loading objects"))?;
             for row in rows {
                 let (key, ns, name, orv, data) = row.map_err(db_err("loading objects"))?;
-                rv = rv.max(orv.max(0) as u64);
-                match serde_json::from_str::<Value>(&data) {
-                    Ok(v) => {
-                        objects
-                            .entry(key)
-                            .or_default()
-                            .insert((ns, name), Arc::new(v));
-                    }
-                    Err(e) => {
-                        tracing::warn!(%key, %ns, %name, error = %e, "skipping an unreadable stored object")
-                    }
+                let orv = orv.max(0) as u64;
+                rv = rv.max(orv);
+                let stored = Stored {
+                    rv: orv,
+                    json: Arc::from(data),
+                };
+                if stored.value().is_some() {
+                    objects.entry(key).or_default().insert((ns, name), stored);
+                } else {
+                    tracing::warn!(%key, %ns, %name, "skipping an unreadable stored object");
                 }
             }
         }
@@ -232,12 +260,15 @@ impl Store {
 
     /// One object.
     pub fn get(&self, key: &str, ns: &str, name: &str) -> Option<Arc<Value>> {
-        let inner = self.lock();
-        inner
-            .objects
-            .get(key)?
-            .get(&(ns.to_string(), name.to_string()))
-            .cloned()
+        let stored = {
+            let inner = self.lock();
+            inner
+                .objects
+                .get(key)?
+                .get(&(ns.to_string(), name.to_string()))
+                .cloned()?
+        };
+        stored.value().map(Arc::new)
     }
 
     /// Objects of a storage key, optionally in one namespace, ordered by
@@ -247,7 +278,7 @@ impl Store {
         key: &str,
         ns: Option<&str>,
         after: Option<&(String, String)>,
-    ) -> (Vec<Arc<Value>>, u64) {
+    ) -> (Vec<Stored>, u64) {
         let inner = self.lock();
         let items = match inner.objects.get(key) {
             None => Vec::new(),
@@ -265,6 +296,17 @@ impl Store {
             }
         };
         (items, inner.rv)
+    }
+
+    /// [`Store::list`], every object parsed.
+    pub fn list_values(&self, key: &str, ns: Option<&str>) -> (Vec<Arc<Value>>, u64) {
+        let (stored, rv) = self.list(key, ns, None);
+        let values = stored
+            .iter()
+            .filter_map(Stored::value)
+            .map(Arc::new)
+            .collect();
+        (values, rv)
     }
 
     /// Does any object live in namespace `ns` (any kind)?
@@ -304,7 +346,7 @@ impl Store {
         let mut inner = self.lock();
         let id = (ns.to_string(), name.to_string());
         let current = inner.objects.get(key).and_then(|m| m.get(&id)).cloned();
-        let current_rv = current.as_deref().and_then(object_rv);
+        let current_rv = current.as_ref().map(Stored::rv);
         let check = |expect: Option<u64>| match (expect, current_rv) {
             (Some(e), Some(c)) if e != c => Err(WriteError::Conflict),
             _ => Ok(()),
@@ -383,11 +425,15 @@ impl Store {
                 }
             }
             _ => {
+                let stored = Stored {
+                    rv,
+                    json: Arc::from(data),
+                };
                 inner
                     .objects
                     .entry(key.to_string())
                     .or_default()
-                    .insert(id, object.clone());
+                    .insert(id, stored);
             }
         }
         // Sent under the lock so that watchers see events in rv order.
@@ -408,7 +454,7 @@ impl Store {
         &self,
         key: &str,
         ns: Option<&str>,
-    ) -> (Vec<Arc<Value>>, u64, broadcast::Receiver<Arc<Event>>) {
+    ) -> (Vec<Stored>, u64, broadcast::Receiver<Arc<Event>>) {
         let inner = self.lock();
         let rx = self.tx.subscribe();
         let items = inner

@@ -2,6 +2,7 @@
 //! the inventory and sets Forklift's conditions (`Ready` when nothing
 //! blocks). Execution conditions (`Executing`, `Succeeded`, `Failed`,
 //! `Canceled`) belong to the migration runner and are left as they are.
+pub mod triggers;
 mod validate;
 
 use std::sync::Arc;
@@ -28,6 +29,11 @@ pub const EXECUTION: &[&str] = &[
     cnd::DELETED,
     cnd::PAUSED,
 ];
+
+/// How often a ready Plan is validated again against the inventory.
+const READY_RECHECK: Duration = Duration::from_secs(300);
+/// How often a Plan that is not ready is validated again.
+const NOT_READY_RECHECK: Duration = Duration::from_secs(10);
 
 /// Reconcile one Plan.
 pub async fn reconcile(plan: Arc<Plan>, ctx: Arc<Context>) -> Result<Action> {
@@ -84,9 +90,11 @@ pub async fn reconcile(plan: Arc<Plan>, ctx: Arc<Context>) -> Result<Action> {
             return Ok(Action::requeue(Duration::from_millis(200)));
         }
     }
-    Ok(Action::requeue(Duration::from_secs(if ready {
-        30
+    // Changes of the Providers, maps and Hooks a Plan names trigger it (see
+    // `crate::run`); the requeue only catches inventory changes.
+    Ok(Action::requeue(if ready {
+        READY_RECHECK
     } else {
-        3
-    })))
+        NOT_READY_RECHECK
+    }))
 }

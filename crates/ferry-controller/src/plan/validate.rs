@@ -3,13 +3,13 @@
 //! source.
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use ferry_core::api::{
-    Category, Condition, Hook, MigrationType, NetworkMap, Plan, PlanVm, StorageMap,
-};
+use ferry_core::api::{Category, Condition, Hook, MigrationType, Plan, PlanVm};
 use ferry_core::naming;
+use kube::runtime::reflector::Store;
 use kube::{Api, ResourceExt};
 use serde_json::Value;
 
+use crate::cache::Caches;
 use crate::context::Context;
 use crate::error::Result;
 use crate::lookup;
@@ -145,8 +145,8 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
     };
 
     // Maps.
-    let netmap = get_map::<NetworkMap>(ctx, &ns, &spec.map.network).await;
-    let stmap = get_map::<StorageMap>(ctx, &ns, &spec.map.storage).await;
+    let netmap = get_ref(ctx, &ns, &spec.map.network, |c| &c.network_maps).await;
+    let stmap = get_ref(ctx, &ns, &spec.map.storage, |c| &c.storage_maps).await;
     match &netmap {
         None => out.push(cond(
             types::NETWORK_MAP_REF_NOT_VALID,
@@ -193,21 +193,9 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
             {
                 bad_steps.push(format!("spec.vms[{i}].hooks[{j}]"));
             }
-            let hook_ns = h
-                .hook
-                .namespace
-                .as_deref()
-                .filter(|s| !s.is_empty())
-                .unwrap_or(&ns);
-            let found = match h.hook.name.as_deref() {
-                Some(n) if !n.is_empty() => Api::<Hook>::namespaced(ctx.client.clone(), hook_ns)
-                    .get_opt(n)
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_some(),
-                _ => false,
-            };
+            let found = get_ref::<Hook>(ctx, &ns, &h.hook, |c| &c.hooks)
+                .await
+                .is_some();
             if !found {
                 bad_hooks.push(format!("spec.vms[{i}].hooks[{j}].hook"));
             }
@@ -419,24 +407,24 @@ fn names(obj: &Value, list: &str, field: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn get_map<K>(
+/// The object `r` names (namespace defaults to `ns`): from the informer
+/// cache `cached` picks while the controllers run, else from the API server.
+async fn get_ref<K>(
     ctx: &Context,
     ns: &str,
     r: &k8s_openapi::api::core::v1::ObjectReference,
+    cached: fn(&Caches) -> &Store<K>,
 ) -> Option<K>
 where
-    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
         + Clone
         + serde::de::DeserializeOwned
         + std::fmt::Debug,
-    K::DynamicType: Default,
 {
-    let name = r.name.as_deref().filter(|n| !n.is_empty())?;
-    let ns = r
-        .namespace
-        .as_deref()
-        .filter(|n| !n.is_empty())
-        .unwrap_or(ns);
+    if let Some(c) = ctx.caches() {
+        return crate::cache::lookup(cached(&c), ns, r).await;
+    }
+    let (ns, name) = crate::cache::target(ns, r)?;
     Api::<K>::namespaced(ctx.client.clone(), ns)
         .get_opt(name)
         .await

@@ -48,6 +48,13 @@ pub struct ProviderPair {
     pub destination: ObjectReference,
 }
 
+impl ProviderPair {
+    /// Both references, source first.
+    pub fn refs(&self) -> Vec<&ObjectReference> {
+        vec![&self.source, &self.destination]
+    }
+}
+
 /// Builds an `ObjectReference` to `namespace/name`.
 pub fn object_ref(namespace: &str, name: &str) -> ObjectReference {
     ObjectReference {
