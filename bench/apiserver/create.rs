@@ -15,7 +15,10 @@ use kube::api::{Api, ApiResource, DynamicObject, PostParams};
 use kube::core::GroupVersionKind;
 
 fn api_for(client: &kube::Client, obj: &DynamicObject) -> Result<Api<DynamicObject>, String> {
-    let types = obj.types.as_ref().ok_or("an object has no apiVersion/kind")?;
+    let types = obj
+        .types
+        .as_ref()
+        .ok_or("an object has no apiVersion/kind")?;
     let (group, version) = types
         .api_version
         .split_once('/')
@@ -28,7 +31,9 @@ fn api_for(client: &kube::Client, obj: &DynamicObject) -> Result<Api<DynamicObje
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let file = args.get(1).ok_or("usage: apiserver-create FILE [WRITERS]")?;
+    let file = args
+        .get(1)
+        .ok_or("usage: apiserver-create FILE [WRITERS]")?;
     let writers: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(16);
     let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
     let objects: Vec<DynamicObject> = text
