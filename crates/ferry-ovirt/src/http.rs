@@ -129,12 +129,7 @@ impl Http {
 fn classify(what: &str, err: hyper_util::client::legacy::Error) -> Error {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&err);
     while let Some(e) = cur {
-        let tls = e.downcast_ref::<rustls::Error>().or_else(|| {
-            e.downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|i| i.downcast_ref::<rustls::Error>())
-        });
-        if let Some(t) = tls {
+        if let Some(t) = e.downcast_ref::<rustls::Error>() {
             return match t {
                 rustls::Error::InvalidCertificate(c) => Error::new(
                     ErrorKind::TlsUntrusted,
@@ -148,6 +143,7 @@ fn classify(what: &str, err: hyper_util::client::legacy::Error) -> Error {
                 ),
             };
         }
+        // An io::Error's source() skips the error it wraps: step into it.
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
             if matches!(
                 io.kind(),
@@ -163,6 +159,11 @@ fn classify(what: &str, err: hyper_util::client::legacy::Error) -> Error {
                     ),
                 );
             }
+            cur = match io.get_ref() {
+                Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+                None => None,
+            };
+            continue;
         }
         cur = e.source();
     }

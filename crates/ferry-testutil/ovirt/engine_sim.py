@@ -482,7 +482,8 @@ class Engine:
         fmt = req.format.value if req.format else "cow"
         tid = str(uuid.uuid4())
         ticket_id = str(uuid.uuid4())
-        if disk.get("backend") == "nbd" or (fmt == "raw" and disk["qemu_format"] != "raw"):
+        if (disk.get("backend", "nbd") == "nbd"
+                or (fmt == "raw" and disk["qemu_format"] != "raw")):
             url = self.nbd_url(disk)
             size = disk["provisioned_size"]
         else:

@@ -98,7 +98,10 @@ pub struct SimDisk {
     pub path: PathBuf,
     /// Storage domain name.
     pub storage_domain: String,
-    /// `file` or `nbd` (qcow2 disks read as raw always go through NBD).
+    /// How imageio reads it: `nbd` (qemu-nbd, as vdsm serves raw-format
+    /// transfers; `/extents` reports the real allocation) or `file`
+    /// (imageio's file backend, which reports the whole disk as data; a
+    /// qcow2 disk read as raw always goes through NBD).
     pub backend: String,
     /// Fault: the disk is locked (transfers are refused with 409).
     pub locked: bool,
@@ -107,12 +110,12 @@ pub struct SimDisk {
 }
 
 impl SimDisk {
-    /// A disk of `path` in storage domain `sd`, file backend, no fault.
+    /// A disk of `path` in storage domain `sd`, NBD backend, no fault.
     pub fn new(path: &Path, sd: &str) -> Self {
         SimDisk {
             path: path.to_owned(),
             storage_domain: sd.into(),
-            backend: "file".into(),
+            backend: "nbd".into(),
             locked: false,
             pause_transfers: false,
         }

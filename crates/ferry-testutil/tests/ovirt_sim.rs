@@ -18,8 +18,8 @@ fn python_sdk_and_imageio_client_work_against_the_simulator() {
     qemu_io_write(&d1, "qcow2", 7, 1 << 20, 2 << 20);
     qemu_img(&["create", "-f", "raw", d2.to_str().unwrap(), "32M"]);
     qemu_io_write(&d2, "raw", 9, 4 << 20, 1 << 20);
-    let mut nbd_disk = SimDisk::new(&d1, "data1");
-    nbd_disk.backend = "nbd".into();
+    let mut file_disk = SimDisk::new(&d2, "data2");
+    file_disk.backend = "file".into();
     let scenario = Scenario {
         vms: vec![SimVm {
             name: "vm1".into(),
@@ -36,7 +36,7 @@ fn python_sdk_and_imageio_client_work_against_the_simulator() {
                     profile: "vmnet".into(),
                 },
             ],
-            disks: vec![nbd_disk, SimDisk::new(&d2, "data2")],
+            disks: vec![SimDisk::new(&d1, "data1"), file_disk],
             ..SimVm::default()
         }],
         ..Scenario::default()
