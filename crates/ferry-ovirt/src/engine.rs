@@ -298,6 +298,11 @@ impl Client {
             .await
     }
 
+    pub async fn disk_profiles(&self) -> Result<Vec<DiskProfile>> {
+        self.list("diskprofiles", "disk_profile", DiskProfile::from_node)
+            .await
+    }
+
     pub async fn networks(&self) -> Result<Vec<Network>> {
         self.list("networks", "network", Network::from_node).await
     }

@@ -20,6 +20,7 @@ mod engine;
 mod error;
 mod http;
 mod imageio;
+pub mod inventory;
 mod tls;
 pub mod types;
 pub mod xml;

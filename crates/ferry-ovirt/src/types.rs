@@ -231,6 +231,25 @@ impl StorageDomain {
     }
 }
 
+/// A disk profile (QoS of a storage domain).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiskProfile {
+    pub id: String,
+    pub name: String,
+    pub storage_domain: String,
+}
+
+impl DiskProfile {
+    pub fn from_node(n: &Node) -> Result<DiskProfile> {
+        Ok(DiskProfile {
+            id: n.id().to_owned(),
+            name: s(n, &["name"]),
+            storage_domain: id(n, &["storage_domain"]),
+        })
+    }
+}
+
 /// A logical network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

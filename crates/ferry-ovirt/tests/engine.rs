@@ -335,3 +335,59 @@ fn locked_disk_paused_transfer_and_deleted_vm_fail_clearly() {
     rt.block_on(client.end_transfer(&t.id, false, WAIT))
         .unwrap();
 }
+
+#[test]
+fn the_collector_shapes_the_engine_into_forklift_collections() {
+    use ferry_inventory::collector::Collector;
+    let dir = tempdir();
+    let Some(sim) = ovirt_sim(&two_disk_vm(dir.path(), |_| {})) else {
+        return;
+    };
+    let rt = rt();
+    let collector = ferry_ovirt::inventory::OvirtCollector::new(options(&sim));
+    let snap = rt.block_on(collector.collect()).unwrap();
+    snap.check().unwrap();
+    assert!(snap.warnings().is_empty(), "{:?}", snap.warnings());
+    let colls: std::collections::BTreeMap<_, _> = snap.collections().collect();
+    let counts: Vec<(&str, usize)> = colls.iter().map(|(k, v)| (*k, v.len())).collect();
+    assert_eq!(
+        counts,
+        [
+            ("clusters", 1),
+            ("datacenters", 1),
+            ("diskprofiles", 2),
+            ("disks", 2),
+            ("hosts", 1),
+            ("networks", 2),
+            ("nicprofiles", 2),
+            ("storagedomains", 2),
+            ("vms", 1)
+        ]
+    );
+    let vm = &colls["vms"][0];
+    assert_eq!(vm.path, "/Default/Default/vm1");
+    let o = &vm.object;
+    assert_eq!(o["cpuSockets"], 2);
+    assert_eq!(o["bios"], "q35_secure_boot");
+    assert_eq!(o["nics"][1]["mac"], "56:6f:00:00:00:02");
+    assert_eq!(
+        o["nics"][1]["profile"],
+        sim.info.vnic_profiles["vmnet"].as_str()
+    );
+    assert_eq!(
+        o["diskAttachments"][1]["disk"]["storageDomain"],
+        sim.info.storage_domains["data2"].as_str()
+    );
+    assert_eq!(
+        o["diskAttachments"][0]["disk"]["provisionedSize"],
+        64u64 << 20
+    );
+
+    // A wrong password is a connection error (ConnectionTestFailed).
+    let mut bad = options(&sim);
+    bad.password = Password::new("nope");
+    let err = rt
+        .block_on(ferry_ovirt::inventory::OvirtCollector::new(bad).collect())
+        .unwrap_err();
+    assert_eq!(err.kind(), ferry_inventory::ErrorKind::Connection, "{err}");
+}

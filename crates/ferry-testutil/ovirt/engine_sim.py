@@ -14,8 +14,9 @@ What it does:
     ``POST /ovirt-engine/services/sso-logout``; the API needs the bearer
     token (401 without it, the engine's JSON error on a wrong password).
   * Read: the API root, vms (with ``search=name=X``), a VM's
-    diskattachments, nics and snapshots, disks, storagedomains, networks,
-    vnicprofiles, clusters, hosts, datacenters, imagetransfers.
+    diskattachments, nics and snapshots, disks, storagedomains,
+    diskprofiles, networks, vnicprofiles, clusters, hosts, datacenters,
+    imagetransfers.
   * Power: ``POST /vms/ID/shutdown|stop|start`` (shutdown passes through
     ``powering_down`` for one read).
   * Snapshots: create and remove (metadata only: no disk data changes).
@@ -66,6 +67,7 @@ from ovirtsdk4.writer import Writer
 API = "/ovirt-engine/api"
 # Collection path -> the XML root tag the engine uses for it.
 ROOT_TAGS = {"storagedomains": "storage_domains", "vnicprofiles": "vnic_profiles",
+             "diskprofiles": "disk_profiles",
              "datacenters": "data_centers", "imagetransfers": "image_transfers"}
 NS = uuid.UUID("5a0e6d1c-3e2b-4c3a-9a59-6f7272792d73")
 
@@ -232,6 +234,12 @@ class Engine:
         self.sds = {}
         for name in scenario.get("storage_domains", ["data1", "data2"]):
             self.sds[oid("sd", name)] = {"id": oid("sd", name), "name": name}
+        # One disk profile per storage domain, named after it, as the engine
+        # creates them.
+        self.disk_profiles = {
+            oid("diskprofile", sd["name"]): {"id": oid("diskprofile", sd["name"]),
+                                             "name": sd["name"], "sd": sd["id"]}
+            for sd in self.sds.values()}
         self.networks = {}
         self.profiles = {}
         for name in scenario.get("networks", ["ovirtmgmt", "vmnet"]):
@@ -381,6 +389,12 @@ class Engine:
             available=1 << 40, used=1 << 30, committed=1 << 30,
             data_centers=[T(types.DataCenter, 
                 id=self.dc["id"], href=self.href("datacenters", self.dc["id"]))])
+
+    def x_disk_profile(self, p):
+        return T(types.DiskProfile, id=p["id"], name=p["name"],
+                 href=self.href("diskprofiles", p["id"]),
+                 storage_domain=T(types.StorageDomain, id=p["sd"],
+                                  href=self.href("storagedomains", p["sd"])))
 
     def x_network(self, n):
         return T(types.Network, 
@@ -666,6 +680,7 @@ def handler(engine):
                 "disks": (e.disks, e.x_disk),
                 "storagedomains": (e.sds, e.x_sd),
                 "networks": (e.networks, e.x_network),
+                "diskprofiles": (e.disk_profiles, e.x_disk_profile),
                 "vnicprofiles": (e.profiles, e.x_profile),
                 "clusters": ({e.cluster["id"]: e.cluster}, e.x_cluster),
                 "hosts": ({e.host["id"]: e.host}, e.x_host),
