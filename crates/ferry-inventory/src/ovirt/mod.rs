@@ -5,7 +5,8 @@
 //! → data center, host → cluster) and paths (`/Default/Default/vm1`:
 //! data center, cluster, name).
 //!
-//! A VM document carries its `nics` and its `diskAttachments`, each
+//! A VM document carries its `nics` (each with its vNIC profile's
+//! `network`), the `networks` it uses, and its `diskAttachments`, each
 //! attachment with the attached `disk` document embedded, so that the
 //! `ovirt` validation policies and the migration read one object; the
 //! `host` and `cluster` fields hold ids, which the workload expands (and
@@ -72,6 +73,7 @@ pub fn snapshot(c: &Collected) -> Snapshot {
     let dcs = index(&c.data_centers);
     let clusters = index(&c.clusters);
     let disks = index(&c.disks);
+    let profiles = index(&c.vnic_profiles);
     let dc_name = |id: &str| dcs.get(id).map(|d| text(d, "name")).unwrap_or_default();
     let cluster_path = |id: &str| {
         clusters
@@ -113,7 +115,31 @@ pub fn snapshot(c: &Collected) -> Snapshot {
     for vm in &c.vms {
         let id = text(vm, "id");
         let mut doc = vm.clone();
-        let nics = c.nics.get(id).cloned().unwrap_or_default();
+        // Each NIC names its vNIC profile; the profile's network is what a
+        // NetworkMap maps (`networks`, as other providers' VMs list them).
+        let mut networks: Vec<Value> = Vec::new();
+        let nics: Vec<Value> = c
+            .nics
+            .get(id)
+            .into_iter()
+            .flatten()
+            .map(|n| {
+                let mut n = n.clone();
+                let net = profiles
+                    .get(text(&n, "profile"))
+                    .map(|p| text(p, "network"))
+                    .unwrap_or_default()
+                    .to_owned();
+                if !net.is_empty() {
+                    let r = json!({"kind": "Network", "id": net});
+                    if !networks.contains(&r) {
+                        networks.push(r);
+                    }
+                }
+                n["network"] = Value::String(net);
+                n
+            })
+            .collect();
         let attachments: Vec<Value> = c
             .attachments
             .get(id)
@@ -136,6 +162,7 @@ pub fn snapshot(c: &Collected) -> Snapshot {
             })
             .collect();
         doc["nics"] = Value::Array(nics);
+        doc["networks"] = Value::Array(networks);
         doc["diskAttachments"] = Value::Array(attachments);
         let cl = text(vm, "cluster");
         let mut r =
@@ -201,6 +228,11 @@ mod tests {
         assert_eq!(vm.path, "/DC/Default/vm1");
         assert_eq!(vm.parent.as_ref().unwrap().id, "c1");
         assert_eq!(vm.object["nics"][0]["mac"], "56:6f:00:00:00:01");
+        assert_eq!(vm.object["nics"][0]["network"], "net1");
+        assert_eq!(
+            vm.object["networks"],
+            json!([{"kind": "Network", "id": "net1"}])
+        );
         assert_eq!(
             vm.object["diskAttachments"][0]["disk"]["storageDomain"],
             "s1"
