@@ -1,13 +1,15 @@
 //! End to end from the oVirt engine simulator and a real ovirt-imageio
 //! daemon (crates/ferry-testutil/ovirt): `ferry migrate` cold-migrates a
 //! two-disk, two-NIC VM (qcow2 disks with data and holes, read as raw
-//! through qemu-nbd) and a VM whose image transfer the engine pauses. The
+//! through qemu-nbd), a VM whose image transfer the engine pauses and one
+//! deleted from the engine when its transfer starts. The
 //! good VM's disks come out `qemu-img compare`-identical, imageio served
 //! exactly the allocated bytes, its manifest carries the MACs, CPU
 //! topology, memory and firmware (UEFI with secure boot), its transfers
 //! are finalized and the source stays down; the paused transfer fails its
 //! VM with the phase named, is cancelled, and that source is started
-//! again. The password appears nowhere.
+//! again; the deleted VM fails saying it was deleted. The password appears
+//! nowhere.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -158,6 +160,7 @@ fn migrate_a_two_disk_two_nic_vm_from_ovirt() {
     );
     let data_alloc = make_disk(&sample, "web-data", 32, &[(1, 3, 0x44), (20, 1, 0x55)]);
     make_disk(&sample, "broken", 8, &[(0, 1, 0x66)]);
+    make_disk(&sample, "gone", 8, &[(0, 1, 0x77)]);
     let disk = |name: &str, sd: &str| SimDisk::new(&sample.join(format!("{name}.qcow2")), sd);
     let mut paused = disk("broken", "data1");
     paused.pause_transfers = true;
@@ -183,6 +186,13 @@ fn migrate_a_two_disk_two_nic_vm_from_ovirt() {
                 disks: vec![disk("web-os", "data1"), disk("web-data", "data2")],
                 ..SimVm::default()
             },
+            // Deleted from the engine when its disk's transfer starts.
+            SimVm {
+                name: "gone".into(),
+                disks: vec![disk("gone", "data2")],
+                delete_on_transfer: true,
+                ..SimVm::default()
+            },
             SimVm {
                 name: "broken".into(),
                 nics: vec![SimNic {
@@ -200,7 +210,7 @@ fn migrate_a_two_disk_two_nic_vm_from_ovirt() {
     };
     std::fs::write(
         work.join("migration.yaml"),
-        manifests_for(&sim, &["web", "broken"]),
+        manifests_for(&sim, &["web", "broken", "gone"]),
     )
     .unwrap();
     let out = common::ferry(work, &["-o", "json", "--timeout", "300"]);
@@ -221,6 +231,10 @@ fn migrate_a_two_disk_two_nic_vm_from_ovirt() {
     assert_eq!(failed["result"], "Failed", "{stdout}");
     let error = failed["error"].as_str().unwrap();
     assert!(error.contains("paused_system"), "{failed}");
+    let gone = row("gone");
+    assert_eq!(gone["result"], "Failed", "{stdout}");
+    let error = gone["error"].as_str().unwrap();
+    assert!(error.contains("was deleted from the engine"), "{gone}");
 
     // Disks identical to their sources.
     let web = sim.info.vms["web"].clone();
@@ -315,14 +329,16 @@ fn migrate_a_two_disk_two_nic_vm_from_ovirt() {
     want.sort();
     assert_eq!(served, want, "{state:?}");
     let broken_disk = sim.info.disks["broken_Disk1"].clone();
-    assert!(
-        state
-            .transfers
-            .iter()
-            .filter(|t| t.disk == broken_disk)
-            .all(|t| t.phase == "finished_failure"),
-        "{state:?}"
-    );
+    let gone_disk = sim.info.disks["gone_Disk1"].clone();
+    for (disk, phase) in [
+        (&broken_disk, "finished_failure"),
+        (&gone_disk, "cancelled_system"),
+    ] {
+        let of_disk: Vec<_> = state.transfers.iter().filter(|t| &t.disk == disk).collect();
+        assert!(!of_disk.is_empty(), "{state:?}");
+        assert!(of_disk.iter().all(|t| t.phase == phase), "{state:?}");
+    }
+    assert!(!state.vms.contains_key(&sim.info.vms["gone"]), "{state:?}");
     assert!(
         state
             .actions

@@ -175,6 +175,12 @@ impl Session {
                 {
                     tracing::warn!(transfer = t.id, error = %chain(&c), "cannot cancel the image transfer");
                 }
+                // A VM deleted meanwhile is the reason to report.
+                if let Err(gone) = self.rt.block_on(self.status())
+                    && gone.contains("was deleted")
+                {
+                    return Err(format!("{gone} ({label}: {e})"));
+                }
                 Err(format!("reading {label}: {e}"))
             }
         }
