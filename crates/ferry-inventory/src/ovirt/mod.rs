@@ -214,6 +214,7 @@ mod tests {
             disks: vec![
                 json!({"id": "d1", "name": "vm1_Disk1", "storageDomain": "s1", "status": "ok"}),
             ],
+            vnic_profiles: vec![json!({"id": "p1", "name": "prof", "network": "net1"})],
             clusters: vec![json!({"id": "c1", "name": "Default", "dataCenter": "dc1"})],
             data_centers: vec![json!({"id": "dc1", "name": "DC"})],
             hosts: vec![json!({"id": "h1", "name": "host1", "cluster": "c1"})],
