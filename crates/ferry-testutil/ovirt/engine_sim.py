@@ -129,9 +129,19 @@ class Imageio:
         self.dir = os.path.join(d, "imageio")
         os.makedirs(os.path.join(self.dir, "conf.d"))
         os.makedirs(os.path.join(self.dir, "run"))
+        self.log = os.path.join(self.dir, "daemon.log")
+        # The ports are picked free, then bound by the daemon: another
+        # process may take one in between, so a daemon that exits at once
+        # is started again on other ports.
+        for _ in range(5):
+            if self._start(key, cert, ca):
+                return
+        raise RuntimeError("ovirt-imageio did not start: "
+                           + open(self.log + ".err").read())
+
+    def _start(self, key, cert, ca):
         self.port = free_port()
         self.control_port = free_port()
-        self.log = os.path.join(self.dir, "daemon.log")
         conf = f"""[daemon]
 drop_privileges = false
 systemd_enable = false
@@ -171,10 +181,13 @@ args = ("{self.log}",)
         while True:
             try:
                 self._control("GET", "/tickets/none")
-                break
+                return True
             except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("ovirt-imageio did not start: "
+                if self.proc.poll() is not None:
+                    return False
+                if time.monotonic() > deadline:
+                    self.proc.kill()
+                    raise RuntimeError("ovirt-imageio did not answer in 30 s: "
                                        + open(self.log + ".err").read())
                 time.sleep(0.1)
 
@@ -780,8 +793,8 @@ def main():
     ca, key, cert = make_tls(d)
     imageio = Imageio(d, key, cert, ca)
     engine = Engine(scenario, d, imageio)
-    port = free_port()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler(engine))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler(engine))
+    port = server.server_address[1]
     server.daemon_threads = True
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
