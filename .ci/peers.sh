@@ -34,3 +34,5 @@ qemu-img --version | head -1
 bash "$(dirname "$0")/opa.sh"
 # vSphere API simulator (govmomi) built into /usr/local/bin/ferry-vcsim.
 bash "$(dirname "$0")/vcsim.sh"
+# oVirt: real ovirt-imageio and the engine SDK (for the engine simulator).
+bash "$(dirname "$0")/ovirt.sh"

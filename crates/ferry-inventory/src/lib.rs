@@ -25,6 +25,7 @@ pub mod error;
 mod inventory;
 pub mod model;
 pub mod ova;
+pub mod ovirt;
 mod rego;
 pub mod store;
 pub mod validate;

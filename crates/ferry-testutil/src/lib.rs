@@ -10,8 +10,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod ovirt;
 mod vcsim;
 mod xfs;
+pub use ovirt::{
+    OvirtSim, OvirtSimInfo, OvirtSimState, Scenario, SimDisk, SimNic, SimTransfer, SimVm,
+    ovirt_script, ovirt_sim,
+};
 pub use vcsim::{AttachedDisk, Vcsim, VcsimInfo, VcsimOptions, vcsim, vcsim_with};
 pub use xfs::XfsMount;
 

@@ -140,13 +140,14 @@ fn name_rule_table() {
 #[test]
 fn unsupported_provider_type() {
     let v = Validator::bundled().unwrap();
-    let err = v.validate("ovirt", &clean_vm()).unwrap_err();
+    let err = v.validate("openstack", &clean_vm()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unsupported);
     assert!(err.to_string().starts_with("unsupported:"), "{err}");
-    assert_eq!(v.packages(), ["ova", "vmware"]);
+    assert_eq!(v.packages(), ["ova", "ovirt", "vmware"]);
     assert!(v.supports("ova"));
+    assert!(v.supports("ovirt"));
     assert!(v.supports("vsphere"));
-    assert!(!v.supports("ovirt"));
+    assert!(!v.supports("openstack"));
 }
 
 #[test]

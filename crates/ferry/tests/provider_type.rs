@@ -1,5 +1,5 @@
-//! A Provider whose `spec.type` has no adapter in this build (oVirt and
-//! OpenStack are not built yet, an OpenShift cluster as a source neither,
+//! A Provider whose `spec.type` has no adapter in this build (OpenStack is
+//! not built yet, an OpenShift cluster as a source neither,
 //! a made-up type never will be) is refused with `ProviderTypeNotSupported`
 //! and nothing else: no URL or Secret check, no connection test, no
 //! inventory, and no fallback to the OVA collector even when its URL is a
@@ -20,7 +20,6 @@ use serde_json::Value;
 /// The unsupported providers: name, type, URL (`{ova}`: a folder holding
 /// an OVA package, which the OVA collector would serve).
 const UNSUPPORTED: &[(&str, &str, &str)] = &[
-    ("engine", "ovirt", "https://engine.example/ovirt-engine/api"),
     ("cloud", "openstack", "{ova}"),
     ("remote-ocp", "openshift", "https://api.remote.example:6443"),
     ("mystery", "xen-classic", "{ova}"),
@@ -136,7 +135,7 @@ fn unknown_and_unbuilt_provider_types_are_refused_and_nothing_else() {
         assert_eq!(c["category"], "Critical", "{name}: {c:#}");
         let msg = c["message"].as_str().unwrap();
         assert!(msg.contains(&format!("`{type_}`")), "{name}: {msg}");
-        assert!(msg.contains("ova, vsphere"), "{name}: {msg}");
+        assert!(msg.contains("ova, ovirt, vsphere"), "{name}: {msg}");
     }
 
     for (kind, name) in [

@@ -63,6 +63,23 @@ pub fn copy_disk(
             ..Done::default()
         }));
     }
+    let opened = session.open_disk(src)?;
+    let result = copy_opened(dest, volume, opened, job);
+    // Release the source's side (an oVirt image transfer) whatever happened.
+    let copied = matches!(result, Ok(Outcome::Done(_)));
+    let closed = session.close_disk(src, copied);
+    let outcome = result?;
+    closed?;
+    Ok(outcome)
+}
+
+/// Copy an opened source disk into `volume`.
+fn copy_opened(
+    dest: &dyn Destination,
+    volume: &Volume,
+    opened: OpenedDisk,
+    job: CopyJob,
+) -> Result<Outcome, String> {
     let CopyJob {
         progress,
         cancel,
@@ -74,7 +91,7 @@ pub fn copy_disk(
         image,
         identity,
         label,
-    } = session.open_disk(src)?;
+    } = opened;
     if image.virtual_size() > volume.capacity {
         return Err(format!(
             "disk {} is {} bytes, larger than the volume {}/{} ({} bytes): the source's capacity is wrong",

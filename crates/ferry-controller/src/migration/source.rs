@@ -14,6 +14,11 @@ pub enum DiskLocation {
         /// The file's href in the package.
         href: String,
     },
+    /// An oVirt disk, read through an image transfer.
+    Ovirt {
+        /// The engine's disk id.
+        disk_id: String,
+    },
     /// A VMDK on a vSphere datastore.
     Datastore {
         /// The datacenter's name (`dcPath`).

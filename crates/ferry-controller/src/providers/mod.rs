@@ -36,6 +36,7 @@ use crate::context::Context;
 use crate::migration::source::{SourceDisk, SourceVm};
 
 pub mod ova;
+pub mod ovirt;
 pub mod registry;
 pub mod secret;
 pub mod vsphere;
@@ -92,7 +93,7 @@ pub struct OpenedDisk {
 /// One provider type. Implementations are stateless; per-provider state
 /// (sessions, connection tests) lives in the [`Context`].
 pub trait SourceProvider: Send + Sync {
-    /// The `spec.type` served (`ova`, `vsphere`).
+    /// The `spec.type` served (`ova`, `ovirt`, `vsphere`).
     fn provider_type(&self) -> &'static str;
 
     /// Check the Provider's spec (and Secret), test the connection,
@@ -154,6 +155,15 @@ pub trait SourceSession: Send + Sync {
     /// Open one disk for reading. Blocking (remote readers block): call it
     /// from a plain thread.
     fn open_disk(&self, disk: &SourceDisk) -> Result<OpenedDisk, String>;
+
+    /// Release what [`SourceSession::open_disk`] set up on the source once
+    /// the copy of `disk` ended (`copied`: it succeeded), e.g. finalize or
+    /// cancel an oVirt image transfer. Sources whose disks are plain reads
+    /// have nothing to release. Blocking, like `open_disk`.
+    fn close_disk(&self, disk: &SourceDisk, copied: bool) -> Result<(), String> {
+        let _ = (disk, copied);
+        Ok(())
+    }
 
     /// Whether the disks can be read at all (for example, the ESXi host
     /// that serves them answered). A session whose power control works but

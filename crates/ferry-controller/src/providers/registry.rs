@@ -6,8 +6,11 @@ use kube::ResourceExt;
 use super::SourceProvider;
 
 /// Every source provider ferry is built with: one line per provider.
-static SOURCES: &[&dyn SourceProvider] =
-    &[&super::ova::adapter::Ova, &super::vsphere::adapter::Vsphere];
+static SOURCES: &[&dyn SourceProvider] = &[
+    &super::ova::adapter::Ova,
+    &super::ovirt::adapter::Ovirt,
+    &super::vsphere::adapter::Vsphere,
+];
 
 /// A `spec.type` no adapter serves.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,19 +61,19 @@ mod tests {
 
     #[test]
     fn known_types_have_their_adapter() {
-        for t in ["ova", "vsphere"] {
+        for t in ["ova", "ovirt", "vsphere"] {
             assert_eq!(source(t).map(|a| a.provider_type()), Ok(t));
         }
     }
 
     #[test]
     fn unknown_and_unbuilt_types_are_refused_without_fallback() {
-        for t in ["ovirt", "openstack", "openshift", "made-up", "", "OVA"] {
+        for t in ["openstack", "openshift", "made-up", "", "OVA"] {
             let err = source(t).map(|a| a.provider_type()).unwrap_err();
             assert_eq!(err.type_, t);
             let msg = err.to_string();
             assert!(msg.contains(&format!("`{t}`")), "{msg}");
-            assert!(msg.contains("ova, vsphere"), "{msg}");
+            assert!(msg.contains("ova, ovirt, vsphere"), "{msg}");
         }
     }
 }
