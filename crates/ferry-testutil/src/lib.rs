@@ -10,8 +10,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod kube;
 mod vcsim;
 mod xfs;
+pub use kube::{KubeCluster, kube_cluster};
 pub use vcsim::{AttachedDisk, Vcsim, VcsimInfo, VcsimOptions, vcsim, vcsim_with};
 pub use xfs::XfsMount;
 
