@@ -50,7 +50,8 @@ where
     Action::requeue(Duration::from_secs(5))
 }
 
-async fn drive<K, F, Fut>(ctx: Arc<Context>, reconcile: F)
+/// Run `reconcile` for every object of kind `K` in `scope`.
+async fn drive<K, F, Fut>(ctx: Arc<Context>, scope: &Scope, reconcile: F)
 where
     K: Resource<DynamicType = ()>
         + Clone
@@ -60,27 +61,53 @@ where
         + Sync
         + 'static,
     F: FnMut(Arc<K>, Arc<Context>) -> Fut + Send + 'static,
+    F: Clone,
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>,
     Fut: Future<Output = Result<Action>> + Send + 'static,
 {
-    let api: Api<K> = Api::all(ctx.client.clone());
-    Controller::new(api, watcher::Config::default())
-        .run(reconcile, error_policy, ctx)
-        .for_each(|res| async move {
-            if let Err(e) = res {
-                tracing::debug!(error = %e, "controller event");
-            }
-        })
-        .await;
+    let apis: Vec<Api<K>> = match scope {
+        Scope::All => vec![Api::all(ctx.client.clone())],
+        Scope::Namespaces(list) => list
+            .iter()
+            .map(|ns| Api::namespaced(ctx.client.clone(), ns))
+            .collect(),
+    };
+    let controllers = apis.into_iter().map(|api| {
+        Controller::new(api, watcher::Config::default())
+            .run(reconcile.clone(), error_policy, ctx.clone())
+            .for_each(|res| async move {
+                if let Err(e) = res {
+                    tracing::debug!(error = %e, "controller event");
+                }
+            })
+    });
+    futures::future::join_all(controllers).await;
 }
 
-/// Run every controller until the returned future is dropped.
+/// Which namespaces the controllers watch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every namespace.
+    All,
+    /// Only these (an empty list watches nothing).
+    Namespaces(Vec<String>),
+}
+
+/// Run every controller on every namespace until the returned future is
+/// dropped.
 pub async fn run(ctx: Arc<Context>) {
+    run_in(ctx, &Scope::All).await;
+}
+
+/// Run every controller on the namespaces of `scope` until the returned
+/// future is dropped.
+pub async fn run_in(ctx: Arc<Context>, scope: &Scope) {
     tokio::join!(
-        drive::<Provider, _, _>(ctx.clone(), provider::reconcile),
-        drive::<NetworkMap, _, _>(ctx.clone(), maps::reconcile_network),
-        drive::<StorageMap, _, _>(ctx.clone(), maps::reconcile_storage),
-        drive::<Plan, _, _>(ctx.clone(), plan::reconcile),
-        drive::<Migration, _, _>(ctx.clone(), migration::reconcile),
-        drive::<Host, _, _>(ctx.clone(), host::reconcile),
+        drive::<Provider, _, _>(ctx.clone(), scope, provider::reconcile),
+        drive::<NetworkMap, _, _>(ctx.clone(), scope, maps::reconcile_network),
+        drive::<StorageMap, _, _>(ctx.clone(), scope, maps::reconcile_storage),
+        drive::<Plan, _, _>(ctx.clone(), scope, plan::reconcile),
+        drive::<Migration, _, _>(ctx.clone(), scope, migration::reconcile),
+        drive::<Host, _, _>(ctx.clone(), scope, host::reconcile),
     );
 }

@@ -41,6 +41,9 @@ pub enum Error {
     /// A name that cannot become a file name (not DNS-1123).
     #[error("{0}")]
     InvalidName(String),
+    /// The destination cannot do this (the message says what to do).
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 /// Result alias for this crate.

@@ -29,7 +29,8 @@ const READY_WAIT: Duration = Duration::from_secs(120);
 pub struct KubeCluster {
     /// `https://127.0.0.1:PORT`.
     pub url: String,
-    /// The API server's certificate (PEM), the CA of every kubeconfig.
+    /// The CA that signed the API server's certificate (PEM), the CA of
+    /// every kubeconfig.
     pub ca_path: PathBuf,
     /// A kubeconfig of the admin (static token, group `system:masters`).
     pub admin_kubeconfig: PathBuf,
@@ -92,8 +93,11 @@ impl KubeCluster {
     fn start(etcd_bin: &Path, apiserver_bin: &Path) -> KubeCluster {
         let dir = crate::tempdir();
         let d = dir.path();
-        // Serving certificate for 127.0.0.1 and the ServiceAccount signing key.
-        crate::run(Command::new("openssl").current_dir(d).args([
+        // A CA and a serving certificate for 127.0.0.1 signed by it (TLS
+        // clients such as rustls refuse a CA certificate as the server's),
+        // and the ServiceAccount signing key.
+        let openssl = |args: &[&str]| crate::run(Command::new("openssl").current_dir(d).args(args));
+        openssl(&[
             "req",
             "-x509",
             "-newkey",
@@ -102,14 +106,46 @@ impl KubeCluster {
             "-days",
             "2",
             "-subj",
+            "/CN=ferry-test-ca",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+        ]);
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
             "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1,DNS:localhost",
             "-keyout",
             "apiserver.key",
             "-out",
+            "apiserver.csr",
+        ]);
+        std::fs::write(
+            d.join("apiserver.ext"),
+            "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n",
+        )
+        .expect("write certificate extensions");
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "apiserver.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "apiserver.ext",
+            "-out",
             "apiserver.crt",
-        ]));
+        ]);
         crate::run(Command::new("openssl").current_dir(d).args([
             "genpkey",
             "-algorithm",
@@ -177,7 +213,7 @@ impl KubeCluster {
             .spawn()
             .expect("start ferry-kube-apiserver");
         let url = format!("https://127.0.0.1:{secure_port}");
-        let ca_path = d.join("apiserver.crt");
+        let ca_path = d.join("ca.crt");
         let admin_kubeconfig = d.join("admin.kubeconfig");
         write_kubeconfig(
             &admin_kubeconfig,

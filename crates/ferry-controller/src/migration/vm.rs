@@ -268,8 +268,8 @@ async fn run_phases(
         target_name: &target,
         network_map: &inputs.network_map,
         storage_map: &inputs.storage_map,
-        filesystem_overhead: ctx.settings.filesystem_overhead,
-        block_overhead: ctx.settings.block_overhead,
+        filesystem_overhead: ctx.settings().filesystem_overhead,
+        block_overhead: ctx.settings().block_overhead,
         migration: &inputs.migration,
         image_file: &image_file,
     })

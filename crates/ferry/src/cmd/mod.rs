@@ -13,6 +13,7 @@ pub mod inventory;
 pub mod manifests;
 pub mod map;
 pub mod migrate;
+pub mod operator;
 pub mod ova;
 pub mod plan;
 pub mod progress;

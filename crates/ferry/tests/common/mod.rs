@@ -139,6 +139,11 @@ impl Guard {
         Self(Some(child))
     }
 
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.0.as_ref().map_or(0, std::process::Child::id)
+    }
+
     /// True once the child has exited (it is then collected by
     /// [`Guard::wait_with_output`]).
     pub fn exited(&mut self) -> bool {

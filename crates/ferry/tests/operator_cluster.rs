@@ -1,0 +1,277 @@
+//! `ferry operator` against a real kube-apiserver (etcd, RBAC on, KubeVirt
+//! and CDI CRDs installed), authenticated with the token of the
+//! ServiceAccount from `ferry operator --print-manifests`, bound only to
+//! the ClusterRole and Role printed there: leader election with two
+//! replicas, probes, metrics, the ForkliftController and its `host`
+//! Provider, namespace filtering, and the controllers validating the OVA
+//! sample plan.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{Guard, condition, sample, wait_for};
+use ferry_testutil::{KubeCluster, kube_cluster};
+use serde_json::Value;
+
+const NS: &str = "openshift-mtv";
+const WAIT: Duration = Duration::from_secs(90);
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `GET path` on 127.0.0.1:port: (status code, body); `None` when nothing
+/// listens yet.
+fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let code = text.split_whitespace().nth(1)?.parse().ok()?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())?;
+    Some((code, body))
+}
+
+fn start_operator(
+    kubeconfig: &Path,
+    identity: &str,
+    port: u16,
+    data: &Path,
+    extra: &[&str],
+) -> Guard {
+    let child = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(["--log", "ferry=info,warn", "operator", "--kubeconfig"])
+        .arg(kubeconfig)
+        .args(["--operator-namespace", NS, "--identity", identity])
+        .args([
+            "--lease-duration",
+            "3",
+            "--probe-listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .arg("--data-dir")
+        .arg(data.join(identity))
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(data.join(format!("{identity}.log"))).unwrap())
+        .spawn()
+        .unwrap();
+    Guard::new(child)
+}
+
+/// Like `wait_for`, with both replicas' logs in the failure message.
+fn wait_logged(what: &str, data: &Path, cond: impl FnMut() -> bool) {
+    let result =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| wait_for(what, WAIT, cond)));
+    if result.is_err() {
+        let log = |n: &str| std::fs::read_to_string(data.join(n)).unwrap_or_default();
+        panic!(
+            "never saw: {what}\n--- replica-a ---\n{}\n--- replica-b ---\n{}",
+            log("replica-a.log"),
+            log("replica-b.log")
+        );
+    }
+}
+
+fn get_json(cluster: &KubeCluster, args: &[&str]) -> Option<Value> {
+    let mut all = vec!["get"];
+    all.extend_from_slice(args);
+    all.extend(["-o", "json"]);
+    let out = cluster.kubectl_output(&all);
+    out.status
+        .success()
+        .then(|| serde_json::from_slice(&out.stdout).unwrap())
+}
+
+fn lease_holder(cluster: &KubeCluster) -> Option<String> {
+    get_json(cluster, &["lease", "ferry-operator", "-n", NS])
+        .and_then(|l| l["spec"]["holderIdentity"].as_str().map(str::to_owned))
+}
+
+/// The sample's manifests without the `host` Provider (the operator must
+/// create it) and without the Migration.
+fn sample_plan(work: &Path) -> String {
+    let text = std::fs::read_to_string(work.join("migration.yaml")).unwrap();
+    text.split("\n---\n")
+        .filter(|d| {
+            let host = d.contains("kind: Provider") && d.contains("name: host");
+            !host && !d.contains("kind: Migration")
+        })
+        .collect::<Vec<_>>()
+        .join("\n---\n")
+}
+
+#[test]
+fn operator_leads_with_rbac_from_deploy_and_fails_over() {
+    let Some(cluster) = kube_cluster() else {
+        return;
+    };
+    let Some(work) = sample("") else { return };
+    let work = work.path();
+
+    // Arrange: the printed manifests (ServiceAccount, ClusterRole, Role,
+    // bindings, Deployment, CRDs) applied as the admin.
+    let out = common::run_ferry(&[
+        "operator",
+        "--print-manifests",
+        "--image",
+        "ferry:test",
+        "--operator-namespace",
+        NS,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifests = work.join("operator.yaml");
+    std::fs::write(&manifests, &out.stdout).unwrap();
+    cluster.kubectl(&["apply", "--server-side", "-f", manifests.to_str().unwrap()]);
+    let token = cluster.service_account_token(NS, "ferry-operator");
+    let kubeconfig = cluster.kubeconfig_for("ferry-operator", &token);
+    // A Provider in a namespace the operators do not watch.
+    cluster.kubectl(&["create", "namespace", "elsewhere"]);
+    cluster.apply("apiVersion: forklift.konveyor.io/v1beta1\nkind: Provider\nmetadata: {name: ignored, namespace: elsewhere}\nspec: {type: ova, url: /nonexistent, secret: {}}\n");
+
+    // Act: replica a starts first and leads.
+    let data = work.join("operators");
+    std::fs::create_dir_all(&data).unwrap();
+    let (pa, pb) = (free_port(), free_port());
+    let only = ["--namespace", NS];
+    let a = start_operator(&kubeconfig, "replica-a", pa, &data, &only);
+    wait_logged("replica-a holds the Lease", &data, || {
+        lease_holder(&cluster).as_deref() == Some("replica-a")
+    });
+    let mut b = start_operator(&kubeconfig, "replica-b", pb, &data, &only);
+    wait_logged("replica-b ready", &data, || {
+        http_get(pb, "/readyz").is_some_and(|(c, _)| c == 200)
+    });
+    assert_eq!(http_get(pb, "/healthz").unwrap().0, 200);
+    let (code, text) = http_get(pb, "/metrics").unwrap();
+    assert_eq!(code, 200);
+    assert!(text.contains("ferry_operator_leader 0\n"), "{text}");
+    assert_eq!(
+        lease_holder(&cluster).as_deref(),
+        Some("replica-a"),
+        "the standby must not take a live Lease"
+    );
+
+    // The ForkliftController's settings are applied and `host` created.
+    cluster.apply(&format!("apiVersion: forklift.konveyor.io/v1beta1\nkind: ForkliftController\nmetadata: {{name: forklift-controller, namespace: {NS}}}\nspec: {{controller_max_vm_inflight: 3, controller_filesystem_overhead: 12}}\n"));
+    wait_logged("the host Provider", &data, || {
+        get_json(
+            &cluster,
+            &["providers.forklift.konveyor.io", "host", "-n", NS],
+        )
+        .is_some()
+    });
+    let host = get_json(
+        &cluster,
+        &["providers.forklift.konveyor.io", "host", "-n", NS],
+    )
+    .unwrap();
+    assert_eq!(host["spec"]["type"], "openshift");
+    assert!(
+        host["spec"]["url"].as_str().unwrap_or_default().is_empty(),
+        "{host}"
+    );
+    wait_logged("the ForkliftController status", &data, || {
+        get_json(
+            &cluster,
+            &["forkliftcontrollers", "forklift-controller", "-n", NS],
+        )
+        .is_some_and(|fc| {
+            condition(&fc, "Successful").is_some_and(|c| {
+                let m = c["message"].as_str().unwrap_or_default();
+                m.contains("controller_max_vm_inflight=3")
+                    && m.contains("controller_filesystem_overhead=12")
+            })
+        })
+    });
+
+    // The sample plan (without its `host` Provider) becomes Ready: the
+    // controllers read the OVAs, validated the maps and the plan, and
+    // wrote status with nothing but the printed RBAC.
+    cluster.apply(&sample_plan(work));
+    wait_logged("Plan ova-demo Ready", &data, || {
+        get_json(&cluster, &["plans", "ova-demo", "-n", NS])
+            .is_some_and(|p| condition(&p, "Ready").is_some())
+    });
+    let provider = get_json(
+        &cluster,
+        &["providers.forklift.konveyor.io", "ova-appliances", "-n", NS],
+    )
+    .unwrap();
+    assert!(condition(&provider, "Ready").is_some(), "{provider}");
+    // Only the watched namespace is reconciled.
+    let ignored = get_json(
+        &cluster,
+        &[
+            "providers.forklift.konveyor.io",
+            "ignored",
+            "-n",
+            "elsewhere",
+        ],
+    )
+    .unwrap();
+    assert!(
+        ignored["status"].is_null(),
+        "a Provider outside --namespace was reconciled: {ignored}"
+    );
+
+    // Metrics on the leader use Forklift's names.
+    let (_, text) = http_get(pa, "/metrics").unwrap();
+    assert!(text.contains("ferry_operator_leader 1\n"), "{text}");
+    assert!(text.contains("# TYPE mtv_plans_status gauge"), "{text}");
+    assert!(
+        text.contains("# TYPE mtv_migrations_status_total counter"),
+        "{text}"
+    );
+
+    // Failover: the leader dies without releasing its Lease; the standby
+    // takes over once it expires and leads.
+    drop(a);
+    wait_logged("replica-b takes over", &data, || {
+        lease_holder(&cluster).as_deref() == Some("replica-b")
+    });
+    wait_logged("replica-b reports leading", &data, || {
+        http_get(pb, "/metrics").is_some_and(|(_, t)| t.contains("ferry_operator_leader 1\n"))
+    });
+    let lease = get_json(&cluster, &["lease", "ferry-operator", "-n", NS]).unwrap();
+    assert_eq!(lease["spec"]["leaseTransitions"], 1, "{lease}");
+    assert!(!b.exited(), "replica-b exited");
+
+    for name in ["replica-a.log", "replica-b.log"] {
+        let log = std::fs::read_to_string(data.join(name)).unwrap();
+        assert!(
+            !log.contains("forbidden"),
+            "{name} shows an RBAC denial:\n{log}"
+        );
+    }
+
+    // A graceful stop (SIGTERM, as on pod deletion) releases the Lease.
+    ferry_testutil::run(Command::new("kill").args(["-TERM", &b.pid().to_string()]));
+    wait_logged("replica-b exits", &data, || b.exited());
+    let lease = get_json(&cluster, &["lease", "ferry-operator", "-n", NS]).unwrap();
+    assert!(
+        lease["spec"]["holderIdentity"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty(),
+        "{lease}"
+    );
+}
