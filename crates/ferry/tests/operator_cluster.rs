@@ -275,3 +275,201 @@ fn operator_leads_with_rbac_from_deploy_and_fails_over() {
         "{lease}"
     );
 }
+
+/// Everything `ferry operator` created for one migrated disk checks out:
+/// the PVC's bytes are the source's, and the PVC carries Forklift's labels
+/// and annotations.
+fn check_pvc(pvc: &Value, root: &Path, reference: &Path) -> String {
+    let name = pvc["metadata"]["name"].as_str().unwrap();
+    let labels = &pvc["metadata"]["labels"];
+    for l in ["plan", "migration", "vmID"] {
+        assert!(
+            labels[l].as_str().is_some_and(|v| !v.is_empty()),
+            "PVC {name} lacks label {l}: {pvc}"
+        );
+    }
+    let ann = &pvc["metadata"]["annotations"];
+    let source = ann["forklift.konveyor.io/disk-source"].as_str().unwrap();
+    assert!(
+        ann["forklift.konveyor.io/disk-index"].as_str().is_some(),
+        "{pvc}"
+    );
+    let image = root.join("demo-vms").join(name).join("disk.img");
+    let stem = Path::new(source)
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
+    let reference = reference.join(format!("{stem}.raw"));
+    assert!(
+        ferry_testutil::images_identical(&reference, &image),
+        "{} differs from {}",
+        image.display(),
+        reference.display()
+    );
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(&image).unwrap();
+    assert_eq!(
+        (meta.uid(), meta.gid()),
+        (107, 107),
+        "{} is not owned by qemu (107:107)",
+        image.display()
+    );
+    name.to_owned()
+}
+
+#[test]
+fn operator_migrates_the_ova_sample_into_pvcs_with_transfer_pods() {
+    let Some(cluster) = kube_cluster() else {
+        return;
+    };
+    let Some(work) = sample("") else { return };
+    let work = work.path();
+    if ferry_testutil::peer("unshare").is_none() {
+        return;
+    }
+    let out = common::run_ferry(&[
+        "operator",
+        "--print-manifests",
+        "--image",
+        "ferry:test",
+        "--operator-namespace",
+        NS,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifests = work.join("operator.yaml");
+    std::fs::write(&manifests, &out.stdout).unwrap();
+    cluster.kubectl(&["apply", "--server-side", "-f", manifests.to_str().unwrap()]);
+    let token = cluster.service_account_token(NS, "ferry-operator");
+    let kubeconfig = cluster.kubeconfig_for("ferry-operator", &token);
+    let pv = work.join("pv");
+    let runner = common::pod_runner::PodRunner::start(&cluster, &pv);
+    let data = work.join("operators");
+    std::fs::create_dir_all(&data).unwrap();
+    let port = free_port();
+    let _operator = start_operator(
+        &kubeconfig,
+        "replica-a",
+        port,
+        &data,
+        &["--transfer-image", "ferry:test"],
+    );
+
+    // Act: the unchanged sample manifests, applied as a user would.
+    let text = std::fs::read_to_string(work.join("migration.yaml")).unwrap();
+    cluster.apply(&text);
+    let mut last = Value::Null;
+    let finished = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        wait_for(
+            "the Plan's migration to finish",
+            Duration::from_secs(300),
+            || {
+                last = get_json(&cluster, &["plans", "ova-demo", "-n", NS]).unwrap_or_default();
+                condition(&last, "Succeeded").is_some() || condition(&last, "Failed").is_some()
+            },
+        )
+    }));
+    let dump = || {
+        let pods: Vec<String> = ["two-disk-bios", "efi-vm", "concern-vm-01", "extracted-vm"]
+            .iter()
+            .map(|vm| {
+                format!(
+                    "--- pod {vm} ---\n{}",
+                    runner.log("demo-vms", &format!("ferry-transfer-{vm}"))
+                )
+            })
+            .collect();
+        format!(
+            "plan status: {}\n--- operator ---\n{}\n{}",
+            serde_json::to_string_pretty(&last["status"]).unwrap(),
+            std::fs::read_to_string(data.join("replica-a.log")).unwrap_or_default(),
+            pods.join("\n")
+        )
+    };
+    assert!(
+        finished.is_ok(),
+        "the migration did not finish:\n{}",
+        dump()
+    );
+    assert!(
+        condition(&last, "Succeeded").is_some(),
+        "the migration failed:\n{}",
+        dump()
+    );
+
+    // Assert: every VM completed with per-disk progress in MB.
+    let vms = last["status"]["migration"]["vms"].as_array().unwrap();
+    assert_eq!(vms.len(), 4, "{}", dump());
+    for vm in vms {
+        assert_eq!(vm["phase"], "Completed", "{vm}");
+        let transfer = vm["pipeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "DiskTransfer")
+            .unwrap();
+        assert_eq!(transfer["phase"], "Completed", "{transfer}");
+        for task in transfer["tasks"].as_array().unwrap() {
+            assert_eq!(
+                task["progress"]["completed"], task["progress"]["total"],
+                "{task}"
+            );
+            assert!(task["progress"]["total"].as_i64().unwrap() > 0, "{task}");
+        }
+    }
+    // Each PVC holds exactly the source disk.
+    let pvcs = get_json(&cluster, &["pvc", "-n", "demo-vms"]).unwrap();
+    let reference = work.join("sample/reference");
+    let names: Vec<String> = pvcs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| check_pvc(p, &pv, &reference))
+        .collect();
+    assert_eq!(
+        names.len(),
+        5,
+        "two-disk-bios has 2 disks, the other three 1 each: {names:?}"
+    );
+    // The VirtualMachines exist (the server validated them against
+    // KubeVirt's CRD) and use the PVCs.
+    let vm = get_json(
+        &cluster,
+        &["virtualmachines", "two-disk-bios", "-n", "demo-vms"],
+    )
+    .unwrap();
+    let claims: Vec<&str> = vm["spec"]["template"]["spec"]["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["persistentVolumeClaim"]["claimName"].as_str().unwrap())
+        .collect();
+    assert_eq!(claims.len(), 2, "{vm}");
+    assert!(
+        claims.iter().all(|c| names.iter().any(|n| n == c)),
+        "{claims:?} vs {names:?}"
+    );
+    let macs: Vec<&str> = vm["spec"]["template"]["spec"]["domain"]["devices"]["interfaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["macAddress"].as_str().unwrap())
+        .collect();
+    assert_eq!(macs, ["00:50:56:a1:00:01", "00:50:56:a1:00:02"]);
+    let all = get_json(&cluster, &["virtualmachines", "-n", "demo-vms"]).unwrap();
+    assert_eq!(all["items"].as_array().unwrap().len(), 4);
+    // Finished transfer pods are removed.
+    wait_logged("transfer pods removed", &data, || {
+        get_json(&cluster, &["pods", "-n", "demo-vms"])
+            .is_some_and(|p| p["items"].as_array().unwrap().is_empty())
+    });
+    let log = std::fs::read_to_string(data.join("replica-a.log")).unwrap();
+    assert!(
+        !log.contains("forbidden"),
+        "the operator shows an RBAC denial:\n{log}"
+    );
+}

@@ -5,6 +5,8 @@
 //! the finalizer goes.
 pub mod builder;
 pub mod disks;
+pub mod pod_transfer;
+mod pods;
 mod runner;
 pub mod source;
 pub mod throttle;

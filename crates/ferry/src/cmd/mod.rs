@@ -21,5 +21,6 @@ pub mod rules;
 pub mod serve;
 pub mod space;
 pub mod table;
+pub mod transfer;
 pub mod validate;
 pub mod volumes;

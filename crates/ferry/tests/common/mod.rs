@@ -2,6 +2,8 @@
 //! migration manifest for them, run ferry.
 #![allow(clippy::unwrap_used, dead_code)]
 
+pub mod pod_runner;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

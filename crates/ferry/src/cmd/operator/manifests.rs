@@ -61,6 +61,13 @@ fn customise(obj: &mut Value, image: &str, namespace: &str) {
     {
         for c in containers {
             c["image"] = Value::from(image);
+            if let Some(env) = c.get_mut("env").and_then(Value::as_array_mut) {
+                for e in env {
+                    if e["name"] == "FERRY_TRANSFER_IMAGE" {
+                        e["value"] = Value::from(image);
+                    }
+                }
+            }
         }
     }
 }

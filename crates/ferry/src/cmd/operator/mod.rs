@@ -12,7 +12,6 @@ pub mod http;
 pub mod lease;
 pub mod manifests;
 pub mod metrics;
-mod no_copy;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -64,6 +63,10 @@ pub struct Args {
     /// Container image of the operator (with `--print-manifests`).
     #[arg(long, default_value = "ferry:latest")]
     pub image: String,
+    /// Container image of the transfer pods (`ferry transfer`): normally
+    /// the operator's own image.
+    #[arg(long, env = "FERRY_TRANSFER_IMAGE", default_value = "ferry:latest")]
+    pub transfer_image: String,
     /// Controller settings (a ForkliftController overrides them).
     #[command(flatten)]
     pub controller: ControllerArgs,
@@ -234,7 +237,11 @@ async fn start_controllers(
         digest,
     ));
     let base = args.controller.settings();
-    let destination = Arc::new(no_copy::NoDiskCopy);
+    let destination = Arc::new(ferry_destination::KubevirtDestination::new(
+        ferry_destination::TransferPods {
+            image: args.transfer_image.clone(),
+        },
+    ));
     let ctx = Context::new(client, inventory, destination, base.clone());
     let scope = if args.namespaces.is_empty() {
         Scope::All
