@@ -102,6 +102,30 @@ fn lease_holder(cluster: &KubeCluster) -> Option<String> {
         .and_then(|l| l["spec"]["holderIdentity"].as_str().map(str::to_owned))
 }
 
+/// Apply `ferry operator --print-manifests` as the admin; returns a
+/// kubeconfig with the token of its ServiceAccount (bound only to the
+/// printed ClusterRole and Role).
+fn install_operator(cluster: &KubeCluster, work: &Path) -> std::path::PathBuf {
+    let out = common::run_ferry(&[
+        "operator",
+        "--print-manifests",
+        "--image",
+        "ferry:test",
+        "--operator-namespace",
+        NS,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifests = work.join("operator.yaml");
+    std::fs::write(&manifests, &out.stdout).unwrap();
+    cluster.kubectl(&["apply", "--server-side", "-f", manifests.to_str().unwrap()]);
+    let token = cluster.service_account_token(NS, "ferry-operator");
+    cluster.kubeconfig_for("ferry-operator", &token)
+}
+
 /// The sample's manifests without the `host` Provider (the operator must
 /// create it) and without the Migration.
 fn sample_plan(work: &Path) -> String {
@@ -125,24 +149,7 @@ fn operator_leads_with_rbac_from_deploy_and_fails_over() {
 
     // Arrange: the printed manifests (ServiceAccount, ClusterRole, Role,
     // bindings, Deployment, CRDs) applied as the admin.
-    let out = common::run_ferry(&[
-        "operator",
-        "--print-manifests",
-        "--image",
-        "ferry:test",
-        "--operator-namespace",
-        NS,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let manifests = work.join("operator.yaml");
-    std::fs::write(&manifests, &out.stdout).unwrap();
-    cluster.kubectl(&["apply", "--server-side", "-f", manifests.to_str().unwrap()]);
-    let token = cluster.service_account_token(NS, "ferry-operator");
-    let kubeconfig = cluster.kubeconfig_for("ferry-operator", &token);
+    let kubeconfig = install_operator(&cluster, work);
     // A Provider in a namespace the operators do not watch.
     cluster.kubectl(&["create", "namespace", "elsewhere"]);
     cluster.apply("apiVersion: forklift.konveyor.io/v1beta1\nkind: Provider\nmetadata: {name: ignored, namespace: elsewhere}\nspec: {type: ova, url: /nonexistent, secret: {}}\n");
@@ -328,24 +335,7 @@ fn operator_migrates_the_ova_sample_into_pvcs_with_transfer_pods() {
     if ferry_testutil::peer("unshare").is_none() {
         return;
     }
-    let out = common::run_ferry(&[
-        "operator",
-        "--print-manifests",
-        "--image",
-        "ferry:test",
-        "--operator-namespace",
-        NS,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let manifests = work.join("operator.yaml");
-    std::fs::write(&manifests, &out.stdout).unwrap();
-    cluster.kubectl(&["apply", "--server-side", "-f", manifests.to_str().unwrap()]);
-    let token = cluster.service_account_token(NS, "ferry-operator");
-    let kubeconfig = cluster.kubeconfig_for("ferry-operator", &token);
+    let kubeconfig = install_operator(&cluster, work);
     let pv = work.join("pv");
     let runner = common::pod_runner::PodRunner::start(&cluster, &pv);
     let data = work.join("operators");
@@ -472,4 +462,160 @@ fn operator_migrates_the_ova_sample_into_pvcs_with_transfer_pods() {
         !log.contains("forbidden"),
         "the operator shows an RBAC denial:\n{log}"
     );
+}
+
+fn vm_status<'a>(plan: &'a Value, name: &str) -> Option<&'a Value> {
+    plan["status"]["migration"]["vms"]
+        .as_array()?
+        .iter()
+        .find(|v| v["name"] == name)
+}
+
+/// The leader dies in the middle of a migration (one VM done, the others'
+/// transfer pods not started yet) and one VM is canceled: the standby
+/// takes over and finishes without copying the finished VM again; the
+/// canceled VM's pod and PVCs are removed.
+#[test]
+fn operator_failover_mid_migration_and_cancel_one_vm() {
+    let Some(cluster) = kube_cluster() else {
+        return;
+    };
+    let Some(work) = sample("") else { return };
+    let work = work.path();
+    if ferry_testutil::peer("unshare").is_none() {
+        return;
+    }
+    let kubeconfig = install_operator(&cluster, work);
+    let pv = work.join("pv");
+    let runner = common::pod_runner::PodRunner::start(&cluster, &pv);
+    runner.only(Some(&["ferry-transfer-two-disk-bios"]));
+    let data = work.join("operators");
+    std::fs::create_dir_all(&data).unwrap();
+    let (pa, pb) = (free_port(), free_port());
+    let a = start_operator(&kubeconfig, "replica-a", pa, &data, &[]);
+    wait_logged("replica-a leads", &data, || {
+        lease_holder(&cluster).as_deref() == Some("replica-a")
+    });
+    let mut b = start_operator(&kubeconfig, "replica-b", pb, &data, &[]);
+    cluster.apply(&std::fs::read_to_string(work.join("migration.yaml")).unwrap());
+
+    // One VM finishes; the others wait for their transfer pods.
+    let plan = || get_json(&cluster, &["plans", "ova-demo", "-n", NS]).unwrap_or_default();
+    wait_logged("two-disk-bios completed", &data, || {
+        vm_status(&plan(), "two-disk-bios").is_some_and(|v| v["phase"] == "Completed")
+    });
+    let pods = |ns: &str| -> Vec<String> {
+        get_json(&cluster, &["pods", "-n", ns])
+            .map(|p| {
+                p["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i["metadata"]["name"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    wait_logged("the efi-vm and concern VM pods pending", &data, || {
+        let p = pods("demo-vms");
+        p.contains(&"ferry-transfer-efi-vm".to_owned())
+            && p.contains(&"ferry-transfer-concern-vm-01".to_owned())
+    });
+
+    // Cancel one VM: its pod and PVCs go away.
+    cluster.kubectl(&[
+        "patch",
+        "migration",
+        "ova-demo-1",
+        "-n",
+        NS,
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"cancel":[{"name":"Concern VM_01"}]}}"#,
+    ]);
+    // PVCs not being deleted. (Without kube-controller-manager a deleted
+    // PVC keeps its kubernetes.io/pvc-protection finalizer and stays
+    // Terminating; with it, it is gone.)
+    let pvcs = || -> Vec<String> {
+        get_json(&cluster, &["pvc", "-n", "demo-vms"])
+            .map(|p| {
+                p["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|i| i["metadata"]["deletionTimestamp"].is_null())
+                    .map(|i| i["metadata"]["name"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        wait_for("the canceled VM's pod and PVCs removed", WAIT, || {
+            !pods("demo-vms").iter().any(|p| p.contains("concern"))
+                && !pvcs().iter().any(|p| p.contains("concern"))
+        })
+    }));
+    assert!(
+        result.is_ok(),
+        "pods {:?} pvcs {:?}\nmigration {:#}\nplan {:#}\n{}",
+        pods("demo-vms"),
+        pvcs(),
+        get_json(&cluster, &["migrations", "ova-demo-1", "-n", NS]).unwrap_or_default()["status"],
+        plan()["status"]["migration"],
+        std::fs::read_to_string(data.join("replica-a.log")).unwrap_or_default()
+    );
+
+    // The leader dies mid-migration; the standby takes over and finishes.
+    drop(a);
+    wait_logged("replica-b takes over", &data, || {
+        lease_holder(&cluster).as_deref() == Some("replica-b")
+    });
+    runner.only(None);
+    wait_logged("the migration to end", &data, || {
+        let m = get_json(&cluster, &["migrations", "ova-demo-1", "-n", NS]).unwrap_or_default();
+        ["Succeeded", "Failed", "Canceled"]
+            .iter()
+            .any(|t| condition(&m, t).is_some())
+    });
+    let m = get_json(&cluster, &["migrations", "ova-demo-1", "-n", NS]).unwrap();
+    let p = plan();
+    assert!(
+        condition(&m, "Succeeded").is_some(),
+        "{m:#}\n{p:#}\n{}",
+        runner.log("demo-vms", "ferry-transfer-efi-vm")
+    );
+    for (vm, want) in [
+        ("two-disk-bios", "Succeeded"),
+        ("efi-vm", "Succeeded"),
+        ("extracted-vm", "Succeeded"),
+        ("Concern VM_01", "Canceled"),
+    ] {
+        let v = vm_status(&p, vm).unwrap();
+        assert!(
+            condition(&serde_json::json!({"status": v}), want).is_some(),
+            "{vm}: {v:#}"
+        );
+    }
+    // The finished VM was not copied again: its pod ran once, and its
+    // disks are still the source's.
+    assert_eq!(runner.starts("ferry-transfer-two-disk-bios"), 1);
+    let reference = work.join("sample/reference");
+    let all = get_json(&cluster, &["pvc", "-n", "demo-vms"]).unwrap();
+    let names: Vec<String> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+        .map(|p| check_pvc(p, &pv, &reference))
+        .collect();
+    assert_eq!(names.len(), 4, "3 VMs with 4 disks remain: {names:?}");
+    assert!(!b.exited());
+    for name in ["replica-a.log", "replica-b.log"] {
+        let log = std::fs::read_to_string(data.join(name)).unwrap();
+        assert!(
+            !log.contains("forbidden"),
+            "{name} shows an RBAC denial:\n{log}"
+        );
+    }
 }

@@ -33,6 +33,8 @@ use serde_json::Value;
 /// A running stand-in; stops (and kills its pods' processes) on drop.
 pub struct PodRunner {
     stop: Arc<AtomicBool>,
+    hold: Arc<std::sync::Mutex<Option<Vec<String>>>>,
+    starts: Arc<std::sync::Mutex<HashMap<String, usize>>>,
     thread: Option<std::thread::JoinHandle<()>>,
     /// `ROOT/<namespace>/<claim>` holds each PVC's files.
     pub root: PathBuf,
@@ -210,13 +212,28 @@ impl PodRunner {
             root: root.to_path_buf(),
         };
         let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || run(&ctx, &flag));
+        let hold = Arc::new(std::sync::Mutex::new(None));
+        let starts = Arc::new(std::sync::Mutex::new(HashMap::new()));
+        let (flag, h, st) = (stop.clone(), hold.clone(), starts.clone());
+        let thread = std::thread::spawn(move || run(&ctx, &flag, &h, &st));
         PodRunner {
             stop,
+            hold,
+            starts,
             thread: Some(thread),
             root: root.to_path_buf(),
         }
+    }
+
+    /// Start only pods whose name is in `names` (others stay Pending, as on
+    /// a node that has no room yet); `None` starts every pod.
+    pub fn only(&self, names: Option<&[&str]>) {
+        *self.hold.lock().unwrap() = names.map(|n| n.iter().map(|s| (*s).to_owned()).collect());
+    }
+
+    /// How many times a pod named `name` was started.
+    pub fn starts(&self, name: &str) -> usize {
+        self.starts.lock().unwrap().get(name).copied().unwrap_or(0)
     }
 
     /// The log of pod `ns/name` (empty when it never ran).
@@ -231,7 +248,14 @@ impl PodRunner {
     }
 }
 
-fn run(ctx: &Ctx, stop: &AtomicBool) {
+type Hold = std::sync::Mutex<Option<Vec<String>>>;
+
+fn run(
+    ctx: &Ctx,
+    stop: &AtomicBool,
+    hold: &Hold,
+    starts: &std::sync::Mutex<HashMap<String, usize>>,
+) {
     let mut running: HashMap<String, Running> = HashMap::new();
     let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     while !stop.load(Ordering::SeqCst) {
@@ -269,9 +293,18 @@ fn run(ctx: &Ctx, stop: &AtomicBool) {
                 if !live.contains(&uid) || seen.contains(&uid) {
                     continue;
                 }
-                seen.insert(uid.clone());
                 let ns = pod["metadata"]["namespace"].as_str().unwrap().to_owned();
                 let name = pod["metadata"]["name"].as_str().unwrap().to_owned();
+                if hold
+                    .lock()
+                    .unwrap()
+                    .as_ref()
+                    .is_some_and(|allowed| !allowed.contains(&name))
+                {
+                    continue;
+                }
+                seen.insert(uid.clone());
+                *starts.lock().unwrap().entry(name.clone()).or_default() += 1;
                 match ctx.start(pod) {
                     Some(child) => {
                         ctx.set_phase(&ns, &name, "Running", None);
