@@ -341,7 +341,7 @@ fn operator_migrates_the_ova_sample_into_pvcs_with_transfer_pods() {
     let data = work.join("operators");
     std::fs::create_dir_all(&data).unwrap();
     let port = free_port();
-    let _operator = start_operator(
+    let operator = start_operator(
         &kubeconfig,
         "replica-a",
         port,
@@ -351,6 +351,7 @@ fn operator_migrates_the_ova_sample_into_pvcs_with_transfer_pods() {
 
     // Act: the unchanged sample manifests, applied as a user would.
     let text = std::fs::read_to_string(work.join("migration.yaml")).unwrap();
+    let started = std::time::Instant::now();
     cluster.apply(&text);
     let mut last = Value::Null;
     let finished = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -380,6 +381,7 @@ fn operator_migrates_the_ova_sample_into_pvcs_with_transfer_pods() {
             pods.join("\n")
         )
     };
+    let cluster_done = started.elapsed();
     assert!(
         finished.is_ok(),
         "the migration did not finish:\n{}",
@@ -462,6 +464,88 @@ fn operator_migrates_the_ova_sample_into_pvcs_with_transfer_pods() {
         !log.contains("forbidden"),
         "the operator shows an RBAC denial:\n{log}"
     );
+    let cluster_secs = cluster_done.as_secs_f64();
+    let rss = peak_rss_kib(operator.pid());
+
+    // The same manifests on the embedded default: the same per-VM outcome
+    // and pipeline, and the same plan conditions.
+    let embedded = embedded_plan(work, &text);
+    let (embedded_plan, embedded_secs) = embedded;
+    assert_eq!(
+        outline(&last),
+        outline(&embedded_plan),
+        "cluster mode and embedded mode differ"
+    );
+    eprintln!(
+        "OVA sample, apply to Succeeded: cluster mode {cluster_secs:.1}s, embedded mode {embedded_secs:.1}s, ratio {:.2}; operator peak RSS {} KiB",
+        cluster_secs / embedded_secs,
+        rss.map_or_else(|| "?".to_owned(), |r| r.to_string())
+    );
+}
+
+/// Peak RSS (VmHWM) of a running process, KiB.
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// What must agree between modes: plan condition types that are true, and
+/// per VM its phase, true conditions and pipeline steps with their phases.
+fn outline(plan: &Value) -> Value {
+    let conds = |v: &Value| -> Vec<String> {
+        let mut c: Vec<String> = v["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["status"] == "True")
+            .map(|c| c["type"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        c.sort();
+        c
+    };
+    let mut vms: Vec<Value> = plan["status"]["migration"]["vms"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|v| {
+            let steps: Vec<Value> = v["pipeline"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|s| serde_json::json!([s["name"], s["phase"], s["tasks"].as_array().map(|t| t.iter().map(|t| t["name"].clone()).collect::<Vec<_>>())]))
+                .collect();
+            serde_json::json!({"name": v["name"], "phase": v["phase"], "conditions": conds(v), "pipeline": steps})
+        })
+        .collect();
+    vms.sort_by_key(|v| v["name"].as_str().unwrap_or_default().to_owned());
+    serde_json::json!({"conditions": conds(&plan["status"]), "vms": vms})
+}
+
+/// Run `manifests` on `ferry serve` in a fresh data directory until the
+/// plan ends; returns the Plan and the seconds from apply to the end.
+fn embedded_plan(work: &Path, manifests: &str) -> (Value, f64) {
+    let data = work.join("embedded");
+    let (_server, kubeconfig) = common::start_serve(&[], &data, &[], &work.join("serve.log"));
+    let started = std::time::Instant::now();
+    common::kubectl(&kubeconfig, &["apply", "-f", "-"], Some(manifests));
+    let mut plan = Value::Null;
+    wait_for(
+        "the embedded migration to end",
+        Duration::from_secs(300),
+        || {
+            plan = serde_json::from_str(&common::kubectl(
+                &kubeconfig,
+                &["get", "plan", "ova-demo", "-n", NS, "-o", "json"],
+                None,
+            ))
+            .unwrap();
+            condition(&plan, "Succeeded").is_some() || condition(&plan, "Failed").is_some()
+        },
+    );
+    (plan, started.elapsed().as_secs_f64())
 }
 
 fn vm_status<'a>(plan: &'a Value, name: &str) -> Option<&'a Value> {
