@@ -19,7 +19,7 @@ cache=${FERRY_PEER_CACHE:-/var/cache/ferry-peers}/kube-$k8s
 bin=${FERRY_PEER_BIN:-/usr/local/bin}
 
 if [ -x "$cache/bin/kube-apiserver" ] && [ -x "$cache/bin/kube-controller-manager" ] && [ -x "$cache/bin/etcd" ]; then
-  echo "kube-apiserver $k8s and etcd $etcd already in $cache"
+  echo "kube-apiserver, kube-controller-manager $k8s and etcd $etcd already in $cache"
 else
   command -v go >/dev/null || { echo "error: go is needed to build kube-apiserver" >&2; exit 1; }
   work=$(mktemp -d)

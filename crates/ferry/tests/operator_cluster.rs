@@ -655,6 +655,24 @@ fn operator_failover_mid_migration_and_cancel_one_vm() {
     wait_logged("replica-b takes over", &data, || {
         lease_holder(&cluster).as_deref() == Some("replica-b")
     });
+    // A transfer pod that disappears (deleted, node drained) is created
+    // again by the new leader.
+    let uid = |name: &str| {
+        get_json(&cluster, &["pod", name, "-n", "demo-vms"])
+            .and_then(|p| p["metadata"]["uid"].as_str().map(str::to_owned))
+    };
+    let old = uid("ferry-transfer-efi-vm").unwrap();
+    cluster.kubectl(&[
+        "delete",
+        "pod",
+        "ferry-transfer-efi-vm",
+        "-n",
+        "demo-vms",
+        "--wait=false",
+    ]);
+    wait_logged("the efi-vm pod recreated", &data, || {
+        uid("ferry-transfer-efi-vm").is_some_and(|u| u != old)
+    });
     runner.only(None);
     wait_logged("the migration to end", &data, || {
         let m = get_json(&cluster, &["migrations", "ova-demo-1", "-n", NS]).unwrap_or_default();

@@ -189,6 +189,22 @@ pub(super) fn pod_name(vm: &str) -> String {
     name.trim_end_matches(['-', '.']).to_owned()
 }
 
+/// Refuse, before anything is touched, a VM whose disks transfer pods
+/// cannot read.
+pub(super) fn check_source(vm: &SourceVm) -> Result<(), String> {
+    match vm
+        .disks
+        .iter()
+        .find(|d| !matches!(d.location, DiskLocation::Ova { .. }))
+    {
+        Some(d) => Err(format!(
+            "disk {} of VM {}: transfer pods read OVA packages only for now; migrate this VM with `ferry serve` or `ferry migrate`",
+            d.source, vm.name
+        )),
+        None => Ok(()),
+    }
+}
+
 fn spec_of(ctx: &Context, ns: &str, vm: &SourceVm, built: &Built) -> Result<TransferSpec, String> {
     let settings = ctx.settings();
     let mut disks = Vec::new();
@@ -502,6 +518,34 @@ mod tests {
         assert_eq!(pod_name("vm1"), "ferry-transfer-vm1");
         let long = pod_name(&"a-".repeat(60));
         assert!(long.len() <= 63 && !long.ends_with('-'), "{long}");
+    }
+
+    #[test]
+    fn only_ova_disks_go_to_transfer_pods() {
+        use crate::migration::source::SourceDisk;
+        let disk = |location| SourceDisk {
+            source: "d1".into(),
+            capacity: 1,
+            location,
+        };
+        let mut vm = SourceVm {
+            name: "vm1".into(),
+            disks: vec![disk(DiskLocation::Ova {
+                package: "/a.ova".into(),
+                href: "d1.vmdk".into(),
+            })],
+            ..SourceVm::default()
+        };
+        assert!(check_source(&vm).is_ok());
+        vm.disks.push(disk(DiskLocation::Datastore {
+            datacenter: "DC0".into(),
+            path: "[ds] vm1/d1.vmdk".into(),
+        }));
+        let err = check_source(&vm).unwrap_err();
+        assert!(
+            err.contains("OVA packages only") && err.contains("vm1"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -276,6 +276,7 @@ async fn run_phases(
     .map_err(|e| Stop::Failed(phase::STARTED.into(), e.to_string()))?;
     let pods = dest.transfer_pods().cloned();
     if pods.is_some() {
+        super::pods::check_source(&vm).map_err(|e| Stop::Failed(phase::STARTED.into(), e))?;
         super::pods::use_pvcs(&mut built.vm);
     }
     *out = Some(built.clone());
