@@ -63,4 +63,4 @@ ln -sf "$cache/bin/kube-controller-manager" "$bin/ferry-kube-controller-manager"
 ln -sf "$cache/bin/etcd" "$bin/ferry-etcd"
 "$bin/ferry-kube-apiserver" --version
 "$bin/ferry-kube-controller-manager" --version
-"$bin/ferry-etcd" --version | head -1
+"$bin/ferry-etcd" --version | sed -n 1p

@@ -9,9 +9,12 @@
 //! with another identity gets exactly what its bindings allow. It then
 //! installs ferry's CRDs (`deploy/crds`) and KubeVirt's/CDI's real CRDs
 //! (`fixtures/crds`, see the NOTICE there), so the server itself validates
-//! every VirtualMachine and DataVolume a test creates. There is no
-//! controller manager, scheduler or kubelet: pods are stored, never run, and
-//! nothing garbage-collects by ownerReferences.
+//! every VirtualMachine and DataVolume a test creates. A
+//! kube-controller-manager (`ferry-kube-controller-manager`) runs the
+//! controllers a control plane needs for what ferry does: garbage
+//! collection by ownerReferences, namespace deletion, PVC protection,
+//! ResourceQuota usage and ServiceAccounts. There is no scheduler or
+//! kubelet: pods are stored, never run (see the tests' pod runner).
 //!
 //! The returned [`KubeCluster`] writes kubeconfigs, runs `kubectl` as the
 //! admin and stops both processes on drop.
@@ -39,6 +42,7 @@ pub struct KubeCluster {
     dir: tempfile::TempDir,
     etcd: Child,
     apiserver: Child,
+    controller_manager: Option<Child>,
 }
 
 impl std::fmt::Debug for KubeCluster {
@@ -56,9 +60,11 @@ impl std::fmt::Debug for KubeCluster {
 pub fn kube_cluster() -> Option<KubeCluster> {
     let etcd = crate::peer("ferry-etcd")?;
     let apiserver = crate::peer("ferry-kube-apiserver")?;
+    let controller_manager = crate::peer("ferry-kube-controller-manager")?;
     crate::peer("kubectl")?;
     crate::peer("openssl")?;
-    let cluster = KubeCluster::start(&etcd, &apiserver);
+    let mut cluster = KubeCluster::start(&etcd, &apiserver);
+    cluster.start_controller_manager(&controller_manager);
     cluster.install_crds(&repo_root().join("deploy/crds"));
     cluster.install_crds(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/crds"));
     Some(cluster)
@@ -230,6 +236,7 @@ impl KubeCluster {
             dir,
             etcd,
             apiserver,
+            controller_manager: None,
         };
         cluster.wait_ready();
         cluster
@@ -264,6 +271,27 @@ impl KubeCluster {
         }
     }
 
+    /// Start kube-controller-manager with the admin's kubeconfig.
+    fn start_controller_manager(&mut self, bin: &Path) {
+        let d = self.dir.path();
+        let child = Command::new(bin)
+            .current_dir(d)
+            .arg("--kubeconfig")
+            .arg(&self.admin_kubeconfig)
+            .args([
+                "--controllers",
+                "garbage-collector-controller,namespace-controller,persistentvolumeclaim-protection-controller,resourcequota-controller,serviceaccount-controller",
+                "--leader-elect=false",
+                "--secure-port=0",
+                "--concurrent-gc-syncs=5",
+            ])
+            .stdout(Stdio::null())
+            .stderr(log_file(&d.join("controller-manager.log")))
+            .spawn()
+            .expect("start ferry-kube-controller-manager");
+        self.controller_manager = Some(child);
+    }
+
     /// The tail of both processes' logs (for failure messages).
     pub fn logs(&self) -> String {
         let tail = |name: &str| {
@@ -272,9 +300,10 @@ impl KubeCluster {
             lines[lines.len().saturating_sub(40)..].join("\n")
         };
         format!(
-            "--- etcd.log ---\n{}\n--- apiserver.log ---\n{}",
+            "--- etcd.log ---\n{}\n--- apiserver.log ---\n{}\n--- controller-manager.log ---\n{}",
             tail("etcd.log"),
-            tail("apiserver.log")
+            tail("apiserver.log"),
+            tail("controller-manager.log")
         )
     }
 
@@ -385,6 +414,10 @@ impl KubeCluster {
 
 impl Drop for KubeCluster {
     fn drop(&mut self) {
+        if let Some(c) = self.controller_manager.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
         let _ = self.apiserver.kill();
         let _ = self.apiserver.wait();
         let _ = self.etcd.kill();

@@ -161,3 +161,64 @@ fn real_apiserver_validates_kubevirt_and_forklift_objects_with_rbac_on() {
         "delete was not granted but succeeded"
     );
 }
+
+/// kube-controller-manager runs: ownerReferences are garbage-collected,
+/// namespaces are deleted, deleted PVCs go away.
+#[test]
+fn controller_manager_collects_garbage_and_deletes_namespaces() {
+    let Some(cluster) = kube_cluster() else {
+        return;
+    };
+    let wait = |what: &str, mut cond: Box<dyn FnMut() -> bool + '_>| {
+        let start = std::time::Instant::now();
+        while !cond() {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(90),
+                "never saw: {what}\n{}",
+                cluster.logs()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    cluster.kubectl(&["create", "namespace", "gc"]);
+    cluster.kubectl(&["create", "configmap", "owner", "-n", "gc"]);
+    let uid = cluster.kubectl(&[
+        "get",
+        "configmap",
+        "owner",
+        "-n",
+        "gc",
+        "-o",
+        "jsonpath={.metadata.uid}",
+    ]);
+    cluster.apply(&format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dependent\n  namespace: gc\n  ownerReferences:\n  - {{apiVersion: v1, kind: ConfigMap, name: owner, uid: {uid}}}\n"
+    ));
+    cluster.apply("apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: claim, namespace: gc}\nspec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n");
+    cluster.kubectl(&["delete", "configmap", "owner", "-n", "gc"]);
+    let exists = |kind: &str, name: &str, ns: &str| {
+        cluster
+            .kubectl_output(&["get", kind, name, "-n", ns, "-o", "name"])
+            .status
+            .success()
+    };
+    wait(
+        "the dependent ConfigMap collected",
+        Box::new(|| !exists("configmap", "dependent", "gc")),
+    );
+    cluster.kubectl(&["delete", "pvc", "claim", "-n", "gc", "--wait=false"]);
+    wait(
+        "the PVC deleted",
+        Box::new(|| !exists("pvc", "claim", "gc")),
+    );
+    cluster.kubectl(&["delete", "namespace", "gc", "--wait=false"]);
+    wait(
+        "the namespace deleted",
+        Box::new(|| {
+            !cluster
+                .kubectl_output(&["get", "namespace", "gc", "-o", "name"])
+                .status
+                .success()
+        }),
+    );
+}

@@ -618,9 +618,8 @@ fn operator_failover_mid_migration_and_cancel_one_vm() {
         "-p",
         r#"{"spec":{"cancel":[{"name":"Concern VM_01"}]}}"#,
     ]);
-    // PVCs not being deleted. (Without kube-controller-manager a deleted
-    // PVC keeps its kubernetes.io/pvc-protection finalizer and stays
-    // Terminating; with it, it is gone.)
+    // Every PVC there (kube-controller-manager removes the pvc-protection
+    // finalizer of a deleted one).
     let pvcs = || -> Vec<String> {
         get_json(&cluster, &["pvc", "-n", "demo-vms"])
             .map(|p| {
@@ -628,7 +627,6 @@ fn operator_failover_mid_migration_and_cancel_one_vm() {
                     .as_array()
                     .unwrap()
                     .iter()
-                    .filter(|i| i["metadata"]["deletionTimestamp"].is_null())
                     .map(|i| i["metadata"]["name"].as_str().unwrap().to_owned())
                     .collect()
             })
@@ -708,7 +706,6 @@ fn operator_failover_mid_migration_and_cancel_one_vm() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
         .map(|p| check_pvc(p, &pv, &reference))
         .collect();
     assert_eq!(names.len(), 4, "3 VMs with 4 disks remain: {names:?}");
@@ -720,4 +717,43 @@ fn operator_failover_mid_migration_and_cancel_one_vm() {
             "{name} shows an RBAC denial:\n{log}"
         );
     }
+}
+
+/// A PVC that the namespace's ResourceQuota does not allow fails the VM in
+/// CreateDataVolumes with a message that names the quota and what to do.
+#[test]
+fn operator_reports_a_pvc_over_quota_clearly() {
+    let Some(cluster) = kube_cluster() else {
+        return;
+    };
+    let Some(work) = sample("  vms:\n    - name: efi-vm\n") else {
+        return;
+    };
+    let work = work.path();
+    let kubeconfig = install_operator(&cluster, work);
+    cluster.kubectl(&["create", "namespace", "demo-vms"]);
+    cluster.apply("apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: small, namespace: demo-vms}\nspec: {hard: {requests.storage: 1Mi}}\n");
+    let data = work.join("operators");
+    std::fs::create_dir_all(&data).unwrap();
+    wait_logged("the quota counted", &data, || {
+        get_json(&cluster, &["resourcequota", "small", "-n", "demo-vms"])
+            .is_some_and(|q| !q["status"]["hard"].is_null())
+    });
+    let _operator = start_operator(&kubeconfig, "replica-a", free_port(), &data, &[]);
+    cluster.apply(&std::fs::read_to_string(work.join("migration.yaml")).unwrap());
+    let mut plan = Value::Null;
+    wait_logged("the migration to end", &data, || {
+        plan = get_json(&cluster, &["plans", "ova-demo", "-n", NS]).unwrap_or_default();
+        condition(&plan, "Failed").is_some() || condition(&plan, "Succeeded").is_some()
+    });
+    assert!(condition(&plan, "Failed").is_some(), "{plan:#}");
+    let vm = vm_status(&plan, "efi-vm").unwrap();
+    assert_eq!(vm["error"]["phase"], "CreateDataVolumes", "{vm:#}");
+    let reasons = vm["error"]["reasons"].to_string();
+    assert!(
+        reasons.contains("ResourceQuota")
+            && reasons.contains("demo-vms")
+            && reasons.contains("raise the quota"),
+        "{reasons}"
+    );
 }
