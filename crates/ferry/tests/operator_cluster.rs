@@ -757,3 +757,73 @@ fn operator_reports_a_pvc_over_quota_clearly() {
         "{reasons}"
     );
 }
+
+/// `controller_max_vm_inflight` of the ForkliftController bounds the
+/// transfer pods that exist at once.
+#[test]
+fn forklift_controller_max_vm_inflight_bounds_transfer_pods() {
+    let Some(cluster) = kube_cluster() else {
+        return;
+    };
+    let Some(work) = sample("") else { return };
+    let work = work.path();
+    if ferry_testutil::peer("unshare").is_none() {
+        return;
+    }
+    let kubeconfig = install_operator(&cluster, work);
+    let pv = work.join("pv");
+    let runner = common::pod_runner::PodRunner::start(&cluster, &pv);
+    runner.only(Some(&[]));
+    let data = work.join("operators");
+    std::fs::create_dir_all(&data).unwrap();
+    let _operator = start_operator(&kubeconfig, "replica-a", free_port(), &data, &[]);
+    cluster.apply(&format!("apiVersion: forklift.konveyor.io/v1beta1\nkind: ForkliftController\nmetadata: {{name: forklift-controller, namespace: {NS}}}\nspec: {{controller_max_vm_inflight: 1}}\n"));
+    wait_logged("the setting applied", &data, || {
+        get_json(
+            &cluster,
+            &["forkliftcontrollers", "forklift-controller", "-n", NS],
+        )
+        .is_some_and(|fc| {
+            condition(&fc, "Successful").is_some_and(|c| {
+                c["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("controller_max_vm_inflight=1,")
+            })
+        })
+    });
+    cluster.apply(&std::fs::read_to_string(work.join("migration.yaml")).unwrap());
+    let pods = || -> usize {
+        get_json(&cluster, &["pods", "-n", "demo-vms"])
+            .map_or(0, |p| p["items"].as_array().unwrap().len())
+    };
+    wait_logged("the first transfer pod", &data, || pods() == 1);
+    // While it is held Pending the next VM waits for its turn: the other
+    // VMs have not started (no phase yet) and have no pod.
+    let waiting = || -> usize {
+        get_json(&cluster, &["plans", "ova-demo", "-n", NS]).map_or(0, |plan| {
+            plan["status"]["migration"]["vms"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|v| matches!(v["phase"].as_str().unwrap_or_default(), "" | "Pending"))
+                .count()
+        })
+    };
+    wait_logged("three VMs waiting while one pod exists", &data, || {
+        waiting() == 3 && pods() == 1
+    });
+    runner.only(None);
+    wait_logged("the migration to end", &data, || {
+        get_json(&cluster, &["plans", "ova-demo", "-n", NS]).is_some_and(|p| {
+            condition(&p, "Succeeded").is_some() || condition(&p, "Failed").is_some()
+        })
+    });
+    let plan = get_json(&cluster, &["plans", "ova-demo", "-n", NS]).unwrap();
+    assert!(condition(&plan, "Succeeded").is_some(), "{plan:#}");
+    assert_eq!(
+        runner.max_running(),
+        1,
+        "more than one transfer pod ran at once"
+    );
+}

@@ -35,6 +35,7 @@ pub struct PodRunner {
     stop: Arc<AtomicBool>,
     hold: Arc<std::sync::Mutex<Option<Vec<String>>>>,
     starts: Arc<std::sync::Mutex<HashMap<String, usize>>>,
+    max_running: Arc<std::sync::atomic::AtomicUsize>,
     thread: Option<std::thread::JoinHandle<()>>,
     /// `ROOT/<namespace>/<claim>` holds each PVC's files.
     pub root: PathBuf,
@@ -214,12 +215,19 @@ impl PodRunner {
         let stop = Arc::new(AtomicBool::new(false));
         let hold = Arc::new(std::sync::Mutex::new(None));
         let starts = Arc::new(std::sync::Mutex::new(HashMap::new()));
-        let (flag, h, st) = (stop.clone(), hold.clone(), starts.clone());
-        let thread = std::thread::spawn(move || run(&ctx, &flag, &h, &st));
+        let max_running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (flag, h, st, mr) = (
+            stop.clone(),
+            hold.clone(),
+            starts.clone(),
+            max_running.clone(),
+        );
+        let thread = std::thread::spawn(move || run(&ctx, &flag, &h, &st, &mr));
         PodRunner {
             stop,
             hold,
             starts,
+            max_running,
             thread: Some(thread),
             root: root.to_path_buf(),
         }
@@ -229,6 +237,11 @@ impl PodRunner {
     /// a node that has no room yet); `None` starts every pod.
     pub fn only(&self, names: Option<&[&str]>) {
         *self.hold.lock().unwrap() = names.map(|n| n.iter().map(|s| (*s).to_owned()).collect());
+    }
+
+    /// The most pod processes that ran at the same time.
+    pub fn max_running(&self) -> usize {
+        self.max_running.load(Ordering::SeqCst)
     }
 
     /// How many times a pod named `name` was started.
@@ -255,6 +268,7 @@ fn run(
     stop: &AtomicBool,
     hold: &Hold,
     starts: &std::sync::Mutex<HashMap<String, usize>>,
+    max_running: &std::sync::atomic::AtomicUsize,
 ) {
     let mut running: HashMap<String, Running> = HashMap::new();
     let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
@@ -314,6 +328,7 @@ fn run(
                 }
             }
         }
+        max_running.fetch_max(running.len(), Ordering::SeqCst);
         // Finished processes.
         running.retain(|_, r| match r.child.try_wait() {
             Ok(Some(status)) => {
