@@ -399,7 +399,6 @@ fn record(shared: &Shared, i: usize, reports: &BTreeMap<String, DiskReport>) {
 }
 
 /// Copy the VM's disks with a transfer pod and follow it to the end.
-#[allow(clippy::too_many_arguments)]
 pub(super) async fn copy_disks(
     ctx: &Arc<Context>,
     cfg: &TransferPods,
