@@ -2,6 +2,7 @@
 //! migration manifest for them, run ferry.
 #![allow(clippy::unwrap_used, dead_code)]
 
+pub mod cluster;
 pub mod pod_runner;
 
 use std::path::{Path, PathBuf};
