@@ -10,10 +10,11 @@
 //! read, so two replicas racing for a free Lease cannot both win: the API
 //! server answers 409 to the slower one.
 //!
-//! Guarantees: a replica that cannot renew for a whole lease duration stops
-//! leading ([`Elector::renew`] fails), so two replicas never both believe
-//! they lead for longer than one lease duration. On shutdown the leader
-//! releases the Lease so a standby takes over at its next retry.
+//! Guarantees: the leader renews every third of the lease duration and
+//! stops leading when it could not renew for two thirds of it (a renewal
+//! that hangs counts as failed), so it has stopped before any standby may
+//! take the Lease over. On shutdown the leader releases the Lease so a
+//! standby takes over at its next retry.
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;

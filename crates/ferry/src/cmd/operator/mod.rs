@@ -184,7 +184,16 @@ async fn operate(args: Args) -> anyhow::Result<()> {
                 break r;
             }
         }
-        match elector.try_acquire().await {
+        // A renewal that hangs counts as failed after one retry period.
+        let renewed = tokio::time::timeout(retry, elector.try_acquire())
+            .await
+            .unwrap_or_else(|_| {
+                Err(anyhow::anyhow!(
+                    "the API server did not answer within {}s",
+                    retry.as_secs()
+                ))
+            });
+        match renewed {
             Ok(None) => {
                 state.api_ok();
                 last_renew = tokio::time::Instant::now();
@@ -197,7 +206,9 @@ async fn operate(args: Args) -> anyhow::Result<()> {
                     args.lease_name
                 ));
             }
-            Err(e) if last_renew.elapsed() >= duration => {
+            // Stop one retry period before the Lease can expire, so the
+            // replica that takes it over never overlaps with this one.
+            Err(e) if last_renew.elapsed() + retry >= duration => {
                 controllers.abort();
                 break Err(e.context(format!("could not renew the leader Lease for {}s: stopping so that no two replicas lead", duration.as_secs())));
             }
