@@ -335,3 +335,45 @@ fn operator_failover_mid_migration_and_cancel_one_vm() {
         );
     }
 }
+
+/// Deleting the Plan mid-migration: its Migration is garbage-collected
+/// (the Plan owns it), the Migration's finalizer cancels the unfinished
+/// VMs, and their transfer pods and PVCs are deleted.
+#[test]
+fn deleting_the_plan_cancels_its_migration_and_removes_partial_objects() {
+    let Some(cluster) = kube_cluster() else {
+        return;
+    };
+    let Some(work) = sample("") else { return };
+    let work = work.path();
+    if ferry_testutil::peer("unshare").is_none() {
+        return;
+    }
+    let kubeconfig = install_operator(&cluster, work);
+    let runner = common::pod_runner::PodRunner::start(&cluster, &work.join("pv"));
+    runner.only(Some(&[]));
+    let data = work.join("operators");
+    std::fs::create_dir_all(&data).unwrap();
+    let _operator = start_operator(&kubeconfig, "replica-a", free_port(), &data, &[]);
+    cluster.apply(&std::fs::read_to_string(work.join("migration.yaml")).unwrap());
+    let count = |kind: &str| -> usize {
+        get_json(&cluster, &[kind, "-n", "demo-vms"])
+            .map_or(0, |p| p["items"].as_array().unwrap().len())
+    };
+    wait_logged("four transfer pods and five PVCs", &data, || {
+        count("pods") == 4 && count("pvc") == 5
+    });
+    let m = get_json(&cluster, &["migrations", "ova-demo-1", "-n", NS]).unwrap();
+    let owners = &m["metadata"]["ownerReferences"];
+    assert_eq!(owners[0]["kind"], "Plan", "{m:#}");
+    assert_eq!(owners[0]["name"], "ova-demo", "{m:#}");
+
+    cluster.kubectl(&["delete", "plan", "ova-demo", "-n", NS, "--wait=false"]);
+    wait_logged("the Migration collected", &data, || {
+        get_json(&cluster, &["migrations", "ova-demo-1", "-n", NS]).is_none()
+    });
+    wait_logged("the transfer pods and PVCs deleted", &data, || {
+        count("pods") == 0 && count("pvc") == 0
+    });
+    assert_eq!(count("virtualmachines"), 0, "no VM was created");
+}
