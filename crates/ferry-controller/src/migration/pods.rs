@@ -355,6 +355,18 @@ fn pod(
     })
 }
 
+/// Where the Plan wants its data movers: `convertorNodeSelector` and
+/// `convertorAffinity` (Forklift's placement of its conversion pods, which
+/// also move the data).
+fn place(pod: &mut Pod, plan: &ferry_core::api::Plan) {
+    if let Some(spec) = pod.spec.as_mut() {
+        if !plan.spec.convertor_node_selector.is_empty() {
+            spec.node_selector = Some(plan.spec.convertor_node_selector.clone());
+        }
+        spec.affinity = plan.spec.convertor_affinity.clone();
+    }
+}
+
 /// What the pod said so far.
 fn reports(pod: &Pod) -> BTreeMap<String, DiskReport> {
     pod.annotations()
@@ -398,24 +410,37 @@ fn record(shared: &Shared, i: usize, reports: &BTreeMap<String, DiskReport>) {
     });
 }
 
+/// What one VM's transfer pod is made from.
+pub(super) struct PodJob<'a> {
+    /// Image and settings of transfer pods.
+    pub cfg: &'a TransferPods,
+    /// The Plan (its `convertor*` placement applies to the pod).
+    pub plan: &'a ferry_core::api::Plan,
+    /// The source VM.
+    pub vm: &'a SourceVm,
+    /// The VM's target objects.
+    pub built: &'a Built,
+}
+
 /// Copy the VM's disks with a transfer pod and follow it to the end.
 pub(super) async fn copy_disks(
     ctx: &Arc<Context>,
-    cfg: &TransferPods,
+    job: &PodJob<'_>,
     shared: &Shared,
     i: usize,
-    vm: &SourceVm,
-    built: &Built,
     cancel: &Arc<AtomicBool>,
 ) -> Result<(), Stop> {
+    let (cfg, vm, built) = (job.cfg, job.vm, job.built);
     let fail = |e: String| Stop::Failed(phase::COPY_DISKS.into(), e);
     let ns = built.vm.namespace().unwrap_or_default();
     ensure_transfer_account(ctx, &ns).await.map_err(fail)?;
     let spec = spec_of(ctx, &ns, vm, built).map_err(fail)?;
     let name = pod_name(&built.vm.name_any());
-    let mut labels = built.vm.labels().clone();
+    let mut labels = job.plan.spec.convertor_labels.clone();
+    labels.extend(built.vm.labels().clone());
     labels.insert(TRANSFER_LABEL.into(), "true".into());
-    let wanted = pod(cfg, &ns, &name, &spec, labels).map_err(fail)?;
+    let mut wanted = pod(cfg, &ns, &name, &spec, labels).map_err(fail)?;
+    place(&mut wanted, job.plan);
     let api: Api<Pod> = Api::namespaced(ctx.client.clone(), &ns);
     loop {
         if cancel.load(Ordering::SeqCst) {
@@ -511,6 +536,63 @@ pub(super) async fn cleanup(ctx: &Context, built: &Built, volumes: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transfer_pods_follow_the_plans_convertor_placement() {
+        let spec = TransferSpec {
+            namespace: "vms".into(),
+            disks: vec![TransferDisk {
+                pvc: "vm1-disk-0".into(),
+                capacity: 1 << 20,
+                source: "d.vmdk".into(),
+                location: TransferLocation::Ova {
+                    package: "/srv/ova/a.ova".into(),
+                    href: "d.vmdk".into(),
+                },
+            }],
+            verify: true,
+            workers: 0,
+        };
+        let cfg = TransferPods {
+            image: "ferry:1".into(),
+        };
+        let mut p = pod(&cfg, "vms", "ferry-transfer-vm1", &spec, BTreeMap::new()).unwrap();
+        let plan: ferry_core::api::Plan = serde_json::from_value(serde_json::json!({
+            "apiVersion": "forklift.konveyor.io/v1beta1", "kind": "Plan",
+            "metadata": {"name": "p", "namespace": "mtv"},
+            "spec": {"targetNamespace": "vms", "provider": {"source": {"name": "s"}, "destination": {"name": "host"}},
+                     "map": {"network": {"name": "n"}, "storage": {"name": "s"}}, "vms": [],
+                     "convertorNodeSelector": {"disk": "fast"}}
+        }))
+        .unwrap();
+        place(&mut p, &plan);
+        let ps = p.spec.as_ref().unwrap();
+        assert_eq!(ps.node_selector.as_ref().unwrap()["disk"], "fast");
+        assert_eq!(ps.service_account_name.as_deref(), Some(TRANSFER_SA));
+        assert_eq!(ps.security_context.as_ref().unwrap().run_as_user, Some(107));
+        let c = &ps.containers[0];
+        assert_eq!(c.image.as_deref(), Some("ferry:1"));
+        let mounts: Vec<(&str, Option<bool>)> = c
+            .volume_mounts
+            .iter()
+            .flatten()
+            .map(|m| (m.mount_path.as_str(), m.read_only))
+            .collect();
+        assert_eq!(
+            mounts,
+            [
+                ("/var/lib/ferry/volumes/vm1-disk-0", None),
+                ("/srv/ova", Some(true))
+            ]
+        );
+        // The spec travels in the env, and nothing secret does.
+        let env = c.env.as_ref().unwrap();
+        assert!(env.iter().all(|e| {
+            e.value_from
+                .as_ref()
+                .is_none_or(|v| v.secret_key_ref.is_none())
+        }));
+    }
 
     #[test]
     fn pod_names_are_dns_labels() {

@@ -383,7 +383,15 @@ async fn run_phases(
         session: &session,
     };
     match &pods {
-        Some(cfg) => super::pods::copy_disks(ctx, cfg, shared, i, &vm, &built, cancel).await?,
+        Some(cfg) => {
+            let job = super::pods::PodJob {
+                cfg,
+                plan,
+                vm: &vm,
+                built: &built,
+            };
+            super::pods::copy_disks(ctx, &job, shared, i, cancel).await?;
+        }
         None => copy_disks(ctx, shared, i, &from, &built, &volumes, cancel).await?,
     }
     if let Ok(v) = session.power() {
