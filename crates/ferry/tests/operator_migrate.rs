@@ -153,6 +153,29 @@ fn operator_migrates_the_ova_sample_into_pvcs_with_transfer_pods() {
         !log.contains("forbidden"),
         "the operator shows an RBAC denial:\n{log}"
     );
+    // The leader's metrics count the migration under Forklift's names.
+    let (code, metrics) = http_get(port, "/metrics").unwrap();
+    assert_eq!(code, 200);
+    let labels = "provider=\"ova\",mode=\"Cold\",target=\"Local\"";
+    for line in [
+        format!("mtv_migrations_status_total{{status=\"Succeeded\",{labels}}} 1\n"),
+        format!("mtv_plans_status{{status=\"Succeeded\",{labels}}} 1\n"),
+    ] {
+        assert!(metrics.contains(&line), "{line} missing:\n{metrics}");
+    }
+    // Per-disk throughput: only for copies that took a measurable time
+    // (timestamps have one-second resolution), each naming its PVC.
+    for line in metrics
+        .lines()
+        .filter(|l| l.starts_with("ferry_disk_transfer_bytes_per_second{"))
+    {
+        assert!(
+            names
+                .iter()
+                .any(|n| line.contains(&format!("disk=\"{n}\""))),
+            "{line}"
+        );
+    }
     let cluster_secs = cluster_done.as_secs_f64();
     let rss = peak_rss_kib(operator.pid());
 
