@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Builds a real Kubernetes control plane for cluster-mode tests: kube-apiserver
-# (k8s.io/kubernetes) and etcd (go.etcd.io/etcd), both from the Go module
-# proxy, into a per-machine cache outside the checkout:
-#   $FERRY_PEER_CACHE/kube-$K8S_VERSION/bin/{kube-apiserver,etcd}
-# and links them into /usr/local/bin as ferry-kube-apiserver / ferry-etcd.
+# Builds a real Kubernetes control plane for cluster-mode tests:
+# kube-apiserver and kube-controller-manager (k8s.io/kubernetes) and etcd
+# (go.etcd.io/etcd), all from the Go module proxy, into a per-machine cache
+# outside the checkout:
+#   $FERRY_PEER_CACHE/kube-$K8S_VERSION/bin/{kube-apiserver,kube-controller-manager,etcd}
+# and links them into /usr/local/bin as ferry-kube-apiserver,
+# ferry-kube-controller-manager and ferry-etcd.
 # Idempotent: a second run on the same machine only checks the cache.
 #
 # k8s.io/kubernetes and etcd's server module cannot be built with a plain
@@ -16,8 +18,8 @@ etcd=${ETCD_VERSION:-v3.6.16}
 cache=${FERRY_PEER_CACHE:-/var/cache/ferry-peers}/kube-$k8s
 bin=${FERRY_PEER_BIN:-/usr/local/bin}
 
-if [ -x "$cache/bin/kube-apiserver" ] && [ -x "$cache/bin/etcd" ]; then
-  echo "kube-apiserver $k8s and etcd $etcd already in $cache"
+if [ -x "$cache/bin/kube-apiserver" ] && [ -x "$cache/bin/kube-controller-manager" ] && [ -x "$cache/bin/etcd" ]; then
+  echo "kube-apiserver, kube-controller-manager $k8s and etcd $etcd already in $cache"
 else
   command -v go >/dev/null || { echo "error: go is needed to build kube-apiserver" >&2; exit 1; }
   work=$(mktemp -d)
@@ -35,13 +37,18 @@ else
     sed -n 's#^\t\(k8s.io/[a-z0-9./-]*\) => ./staging/src/.*#\1#p' "$gomod" | while read -r m; do
       echo "replace $m => $m $staging" >>go.mod
     done
-    go get "k8s.io/kubernetes/cmd/kube-apiserver@$k8s"
+    go get "k8s.io/kubernetes/cmd/kube-apiserver@$k8s" "k8s.io/kubernetes/cmd/kube-controller-manager@$k8s"
     minor=${k8s#v1.}; minor=${minor%%.*}
     v=k8s.io/component-base/version
-    go build -trimpath -ldflags "-X $v.gitVersion=$k8s -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean" \
-      -o "$cache/bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+    for cmd in kube-apiserver kube-controller-manager; do
+      # A cache from before kube-controller-manager was added keeps its
+      # kube-apiserver.
+      [ -x "$cache/bin/$cmd" ] && continue
+      go build -trimpath -ldflags "-X $v.gitVersion=$k8s -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean" \
+        -o "$cache/bin/$cmd" "k8s.io/kubernetes/cmd/$cmd"
+    done
   )
-  (
+  [ -x "$cache/bin/etcd" ] || (
     cd "$work/etcd"
     printf 'module ferry.local/etcdpeer\n\ngo 1.24\n' >go.mod
     gomod=$(go mod download -json "go.etcd.io/etcd/server/v3@$etcd" | sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p')
@@ -52,6 +59,8 @@ else
   )
 fi
 ln -sf "$cache/bin/kube-apiserver" "$bin/ferry-kube-apiserver"
+ln -sf "$cache/bin/kube-controller-manager" "$bin/ferry-kube-controller-manager"
 ln -sf "$cache/bin/etcd" "$bin/ferry-etcd"
 "$bin/ferry-kube-apiserver" --version
-"$bin/ferry-etcd" --version | head -1
+"$bin/ferry-kube-controller-manager" --version
+"$bin/ferry-etcd" --version | sed -n 1p

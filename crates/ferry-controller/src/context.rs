@@ -57,8 +57,9 @@ pub struct Context {
     pub inventory: Inventory,
     /// Where migrated VMs land.
     pub destination: Arc<dyn Destination>,
-    /// Settings.
-    pub settings: Settings,
+    /// Settings (replaced while running when the ForkliftController
+    /// changes; read them with [`Context::settings`]).
+    settings: std::sync::RwLock<Settings>,
     /// Migrations running now.
     pub runs: Mutex<HashMap<String, Run>>,
     /// The shared bandwidth limit, from `settings.max_copy_rate`.
@@ -89,7 +90,7 @@ impl std::fmt::Debug for Context {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Context")
             .field("destination", &self.destination.kind())
-            .field("settings", &self.settings)
+            .field("settings", &self.settings())
             .finish()
     }
 }
@@ -107,7 +108,7 @@ impl Context {
             inventory,
             destination,
             rate_limit: settings.max_copy_rate.map(|r| Arc::new(RateLimit::new(r))),
-            settings,
+            settings: std::sync::RwLock::new(settings),
             runs: Mutex::new(HashMap::new()),
             registrations: Mutex::new(HashMap::new()),
             connection_tests: Mutex::new(HashMap::new()),
@@ -121,6 +122,26 @@ impl Context {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+}
+
+impl Context {
+    /// The settings now in force (VMs started from now on use them).
+    pub fn settings(&self) -> Settings {
+        self.settings
+            .read()
+            .map(|s| s.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Replace the settings (e.g. from the ForkliftController). Running VM
+    /// copies keep what they started with; the bandwidth limit is fixed at
+    /// start.
+    pub fn set_settings(&self, settings: Settings) {
+        match self.settings.write() {
+            Ok(mut s) => *s = settings,
+            Err(poisoned) => *poisoned.into_inner() = settings,
+        }
     }
 }
 

@@ -70,23 +70,28 @@ impl<K> Kind for K where
 /// Wires a controller to the objects it depends on (see [`cache`]).
 type Wire<K> = Box<dyn FnOnce(Controller<K>) -> Controller<K> + Send>;
 
-async fn drive<K, F, Fut>(ctx: Arc<Context>, reconcile: F, wire: Wire<K>)
+/// A stream of changed objects that triggers reconciles.
+type Trigger<O> = futures::stream::BoxStream<'static, Arc<O>>;
+
+/// Run `reconcile` for the objects of each `Api`, each with its wiring.
+async fn drive<K, F, Fut>(ctx: Arc<Context>, reconcile: F, apis: Vec<(Api<K>, Wire<K>)>)
 where
     K: Kind,
-    F: FnMut(Arc<K>, Arc<Context>) -> Fut + Send + 'static,
+    F: FnMut(Arc<K>, Arc<Context>) -> Fut + Send + Clone + 'static,
     Fut: Future<Output = Result<Action>> + Send + 'static,
 {
-    let api: Api<K> = Api::all(ctx.client.clone());
-    let (reader, writer) = reflector::store();
-    let stream = reflector::reflector(writer, cache::watch(api)).applied_objects();
-    wire(Controller::for_stream(stream, reader))
-        .run(reconcile, error_policy, ctx)
-        .for_each(|res| async move {
-            if let Err(e) = res {
-                tracing::debug!(error = %e, "controller event");
-            }
-        })
-        .await;
+    let controllers = apis.into_iter().map(|(api, wire)| {
+        let (reader, writer) = reflector::store();
+        let stream = reflector::reflector(writer, cache::watch(api)).applied_objects();
+        wire(Controller::for_stream(stream, reader))
+            .run(reconcile.clone(), error_policy, ctx.clone())
+            .for_each(|res| async move {
+                if let Err(e) = res {
+                    tracing::debug!(error = %e, "controller event");
+                }
+            })
+    });
+    futures::future::join_all(controllers).await;
 }
 
 /// No dependencies: the controller reacts to its own kind only.
@@ -97,7 +102,7 @@ fn alone<K: Kind>() -> Wire<K> {
 /// Reconcile the `K`s whose `refs` name an object `trigger` delivers.
 fn on_change<K: Kind, O: Kind>(
     c: Controller<K>,
-    trigger: impl futures::Stream<Item = Arc<O>> + Send + 'static,
+    trigger: Trigger<O>,
     refs: cache::Refs<K>,
 ) -> Controller<K> {
     let store = c.store();
@@ -108,39 +113,117 @@ fn on_change<K: Kind, O: Kind>(
     })
 }
 
-/// Run every controller until the returned future is dropped.
-pub async fn run(ctx: Arc<Context>) {
-    let mut pending = cache::Pending::new(&ctx.client);
-    *ctx.caches.write().unwrap_or_else(|p| p.into_inner()) = Some(pending.caches());
-    let plan_wire: Wire<Plan> = {
-        let providers = pending.providers.subscribe();
-        let network_maps = pending.network_maps.subscribe();
-        let storage_maps = pending.storage_maps.subscribe();
-        let hooks = pending.hooks.subscribe();
+/// Which namespaces the controllers watch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every namespace.
+    All,
+    /// Only these (an empty list watches nothing).
+    Namespaces(Vec<String>),
+}
+
+/// Where the triggers of one controller come from: the shared caches (every
+/// namespace), or a watch of one namespace.
+enum Triggers<'a> {
+    Shared(&'a cache::Pending),
+    Namespace(&'a kube::Client, &'a str),
+}
+
+impl Triggers<'_> {
+    fn of<O>(&self, shared: fn(&cache::Pending) -> &cache::Reflected<O>) -> Trigger<O>
+    where
+        O: Kind + Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    {
+        match self {
+            Triggers::Shared(p) => shared(p).subscribe().boxed(),
+            Triggers::Namespace(client, ns) => {
+                cache::watch(Api::<O>::namespaced((*client).clone(), ns))
+                    .applied_objects()
+                    .filter_map(|r| futures::future::ready(r.ok().map(Arc::new)))
+                    .boxed()
+            }
+        }
+    }
+
+    fn plans(&self) -> Wire<Plan> {
+        let providers = self.of(|p| &p.providers);
+        let network_maps = self.of(|p| &p.network_maps);
+        let storage_maps = self.of(|p| &p.storage_maps);
+        let hooks = self.of(|p| &p.hooks);
         Box::new(move |c| {
             let c = on_change(c, providers, plan::triggers::providers);
             let c = on_change(c, network_maps, plan::triggers::network_map);
             let c = on_change(c, storage_maps, plan::triggers::storage_map);
             on_change(c, hooks, plan::triggers::hooks)
         })
-    };
-    let network_wire: Wire<NetworkMap> = {
-        let providers = pending.providers.subscribe();
+    }
+
+    fn network_maps(&self) -> Wire<NetworkMap> {
+        let providers = self.of(|p| &p.providers);
         Box::new(move |c| on_change(c, providers, |m: &NetworkMap| m.spec.provider.refs()))
-    };
-    let storage_wire: Wire<StorageMap> = {
-        let providers = pending.providers.subscribe();
+    }
+
+    fn storage_maps(&self) -> Wire<StorageMap> {
+        let providers = self.of(|p| &p.providers);
         Box::new(move |c| on_change(c, providers, |m: &StorageMap| m.spec.provider.refs()))
-    };
-    let drivers = futures::future::join_all(pending.drivers());
+    }
+}
+
+/// Run every controller on every namespace until the returned future is
+/// dropped.
+pub async fn run(ctx: Arc<Context>) {
+    run_in(ctx, &Scope::All).await;
+}
+
+/// Run every controller on the namespaces of `scope` until the returned
+/// future is dropped. With every namespace, lookups read informer caches;
+/// with a list, they ask the API server (a cache per namespace would hold
+/// the same objects as the API server's answers, for no gain here).
+pub async fn run_in(ctx: Arc<Context>, scope: &Scope) {
+    let client = ctx.client.clone();
+    let mut pending = None;
+    type Apis<K> = Vec<(Api<K>, Wire<K>)>;
+    let mut providers: Apis<Provider> = Vec::new();
+    let mut network_maps: Apis<NetworkMap> = Vec::new();
+    let mut storage_maps: Apis<StorageMap> = Vec::new();
+    let mut plans: Apis<Plan> = Vec::new();
+    let mut migrations: Apis<Migration> = Vec::new();
+    let mut hosts: Apis<Host> = Vec::new();
+    match scope {
+        Scope::All => {
+            let p = cache::Pending::new(&client);
+            *ctx.caches.write().unwrap_or_else(|e| e.into_inner()) = Some(p.caches());
+            let t = Triggers::Shared(&p);
+            providers.push((Api::all(client.clone()), alone()));
+            network_maps.push((Api::all(client.clone()), t.network_maps()));
+            storage_maps.push((Api::all(client.clone()), t.storage_maps()));
+            plans.push((Api::all(client.clone()), t.plans()));
+            migrations.push((Api::all(client.clone()), alone()));
+            hosts.push((Api::all(client.clone()), alone()));
+            pending = Some(p);
+        }
+        Scope::Namespaces(list) => {
+            for ns in list {
+                let t = Triggers::Namespace(&client, ns);
+                providers.push((Api::namespaced(client.clone(), ns), alone()));
+                network_maps.push((Api::namespaced(client.clone(), ns), t.network_maps()));
+                storage_maps.push((Api::namespaced(client.clone(), ns), t.storage_maps()));
+                plans.push((Api::namespaced(client.clone(), ns), t.plans()));
+                migrations.push((Api::namespaced(client.clone(), ns), alone()));
+                hosts.push((Api::namespaced(client.clone(), ns), alone()));
+            }
+        }
+    }
+    let drivers =
+        futures::future::join_all(pending.as_mut().map(|p| p.drivers()).unwrap_or_default());
     tokio::join!(
         drivers,
-        drive::<Provider, _, _>(ctx.clone(), provider::reconcile, alone()),
-        drive::<NetworkMap, _, _>(ctx.clone(), maps::reconcile_network, network_wire),
-        drive::<StorageMap, _, _>(ctx.clone(), maps::reconcile_storage, storage_wire),
-        drive::<Plan, _, _>(ctx.clone(), plan::reconcile, plan_wire),
-        drive::<Migration, _, _>(ctx.clone(), migration::reconcile, alone()),
-        drive::<Host, _, _>(ctx.clone(), host::reconcile, alone()),
+        drive(ctx.clone(), provider::reconcile, providers),
+        drive(ctx.clone(), maps::reconcile_network, network_maps),
+        drive(ctx.clone(), maps::reconcile_storage, storage_maps),
+        drive(ctx.clone(), plan::reconcile, plans),
+        drive(ctx.clone(), migration::reconcile, migrations),
+        drive(ctx.clone(), host::reconcile, hosts),
     );
-    *ctx.caches.write().unwrap_or_else(|p| p.into_inner()) = None;
+    *ctx.caches.write().unwrap_or_else(|e| e.into_inner()) = None;
 }

@@ -8,14 +8,18 @@
 //! later be uploaded to a real cluster.
 #![forbid(unsafe_code)]
 
+pub mod kubevirt;
 pub mod local;
+pub mod mounted;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use ferry_image::Storage;
 
+pub use kubevirt::KubevirtDestination;
 pub use local::LocalDestination;
+pub use mounted::MountedVolumes;
 
 /// Errors of this crate: what failed, on which volume or file.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +45,9 @@ pub enum Error {
     /// A name that cannot become a file name (not DNS-1123).
     #[error("{0}")]
     InvalidName(String),
+    /// The destination cannot do this (the message says what to do).
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 /// Result alias for this crate.
@@ -68,6 +75,13 @@ pub struct Volume {
     pub path: PathBuf,
     /// Guest-visible size in bytes.
     pub capacity: u64,
+}
+
+/// How transfer pods run (destinations whose bytes are written by pods).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferPods {
+    /// Container image with the `ferry` binary (`ferry transfer`).
+    pub image: String,
 }
 
 /// A place migrated VMs land. Implementations must make `create_volume`
@@ -109,4 +123,10 @@ pub trait Destination: Send + Sync {
     /// Write a manifest (YAML text) for an object of the migrated VM; returns
     /// the file written.
     fn write_manifest(&self, namespace: &str, vm: &str, file: &str, yaml: &str) -> Result<PathBuf>;
+
+    /// `Some` when the volumes are PVCs whose bytes transfer pods write
+    /// (the migration then creates PVCs and pods instead of copying).
+    fn transfer_pods(&self) -> Option<&TransferPods> {
+        None
+    }
 }

@@ -61,7 +61,7 @@ impl LocalDestination {
 
 /// Names become path components: allow only DNS-1123 characters so no name
 /// can escape the data directory.
-fn check_component(what: &str, name: &str) -> Result<()> {
+pub(crate) fn check_component(what: &str, name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 253
         && name

@@ -10,9 +10,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod kube;
 mod ovirt;
 mod vcsim;
 mod xfs;
+pub use kube::{KubeCluster, kube_cluster};
 pub use ovirt::{
     OvirtSim, OvirtSimInfo, OvirtSimState, Scenario, SimDisk, SimNic, SimTransfer, SimVm,
     ovirt_script, ovirt_sim,

@@ -26,6 +26,11 @@ enum Command {
     Crds(cmd::crds::Args),
     /// Run the embedded Kubernetes-compatible API server.
     Serve(cmd::serve::Args),
+    /// Run the controllers against a Kubernetes cluster (leader election,
+    /// probes, metrics), or print its manifests.
+    Operator(cmd::operator::Args),
+    /// Copy one VM's disks onto its PVCs (run by the operator in a pod).
+    Transfer(cmd::transfer::Args),
     /// Show an image's format, sizes, backing chain and extent counts.
     Info(cmd::info::Args),
     /// List an image's data, zero and hole extents.
@@ -59,6 +64,8 @@ fn main() -> std::process::ExitCode {
         Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
         Command::Crds(args) => cmd::crds::run(args),
         Command::Serve(args) => cmd::serve::run(args),
+        Command::Operator(args) => cmd::operator::run(args),
+        Command::Transfer(args) => cmd::transfer::run(args),
         Command::Convert(args) => cmd::convert::run(args),
         Command::Validate(args) => cmd::validate::run(args),
         Command::Info(args) => cmd::info::run(args),

@@ -5,6 +5,8 @@
 //! the finalizer goes.
 pub mod builder;
 pub mod disks;
+pub mod pod_transfer;
+mod pods;
 mod runner;
 pub mod source;
 pub mod throttle;
@@ -90,6 +92,11 @@ async fn apply(migration: Arc<Migration>, ctx: Arc<Context>) -> Result<Action> {
             .await
             .map_err(api(format!("reading Plan {plan_ns}/{plan_name}")))?
     };
+    if let Some(plan) = &plan
+        && plan_ns == ns
+    {
+        owned_by_plan(&ctx, &migration, plan).await?;
+    }
     let mut status = migration.status.clone().unwrap_or_default();
     status.conditions.begin_staging();
     let action = match plan {
@@ -156,6 +163,51 @@ async fn apply(migration: Arc<Migration>, ctx: Arc<Context>) -> Result<Action> {
         }
     }
     Ok(action)
+}
+
+/// Make the Plan an owner of the Migration (same namespace only, as
+/// ownerReferences require): deleting the Plan then deletes its Migrations
+/// through garbage collection, and the Migration's finalizer cancels what
+/// they had not finished. Migrated VMs stay.
+async fn owned_by_plan(ctx: &Context, migration: &Migration, plan: &Plan) -> Result<()> {
+    let Some(plan_uid) = plan.uid() else {
+        return Ok(());
+    };
+    let mut owners = migration
+        .metadata
+        .owner_references
+        .clone()
+        .unwrap_or_default();
+    if owners.iter().any(|o| o.uid == plan_uid) {
+        return Ok(());
+    }
+    owners.push(
+        k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
+            api_version: "forklift.konveyor.io/v1beta1".into(),
+            kind: "Plan".into(),
+            name: plan.name_any(),
+            uid: plan_uid,
+            block_owner_deletion: Some(false),
+            controller: None,
+        },
+    );
+    let ns = migration.namespace().unwrap_or_default();
+    // No resourceVersion precondition: the runner writes the status all
+    // the time, and nothing else changes the owners.
+    let patch = serde_json::json!({"metadata": {"ownerReferences": owners}});
+    Api::<Migration>::namespaced(ctx.client.clone(), &ns)
+        .patch(
+            &migration.name_any(),
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&patch),
+        )
+        .await
+        .map_err(api(format!(
+            "setting Plan {} as the owner of Migration {ns}/{}",
+            plan.name_any(),
+            migration.name_any()
+        )))?;
+    Ok(())
 }
 
 fn start(ctx: &Arc<Context>, migration: &Arc<Migration>, plan: Plan) -> Result<()> {

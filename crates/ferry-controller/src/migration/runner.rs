@@ -232,7 +232,7 @@ async fn run_inner(
             .entry(group)
             .or_insert_with(|| {
                 Arc::new(tokio::sync::Semaphore::new(
-                    ctx.settings.max_vm_inflight.max(1),
+                    ctx.settings().max_vm_inflight.max(1),
                 ))
             })
             .clone();

@@ -33,8 +33,8 @@ pub(super) async fn copy_disks(
     cancel: &Arc<AtomicBool>,
 ) -> Result<(), Stop> {
     let (vm, session) = (from.vm, from.session);
-    let workers = ctx.settings.copy_workers;
-    let verify = ctx.settings.verify;
+    let settings = ctx.settings();
+    let (workers, verify) = (settings.copy_workers, settings.verify);
     let mut jobs = Vec::new();
     let mut progresses = Vec::new();
     for (d, vol) in built.disks.iter().zip(volumes) {

@@ -268,12 +268,17 @@ async fn run_phases(
         target_name: &target,
         network_map: &inputs.network_map,
         storage_map: &inputs.storage_map,
-        filesystem_overhead: ctx.settings.filesystem_overhead,
-        block_overhead: ctx.settings.block_overhead,
+        filesystem_overhead: ctx.settings().filesystem_overhead,
+        block_overhead: ctx.settings().block_overhead,
         migration: &inputs.migration,
         image_file: &image_file,
     })
     .map_err(|e| Stop::Failed(phase::STARTED.into(), e.to_string()))?;
+    let pods = dest.transfer_pods().cloned();
+    if pods.is_some() {
+        super::pods::check_source(&vm).map_err(|e| Stop::Failed(phase::STARTED.into(), e))?;
+        super::pods::use_pvcs(&mut built.vm);
+    }
     *out = Some(built.clone());
 
     // Pipeline (kept on resume).
@@ -356,10 +361,17 @@ async fn run_phases(
                 capacity: d.capacity,
             })
             .map_err(|e| Stop::Failed(phase::CREATE_DATA_VOLUMES.into(), chain(&e)))?;
-        create_or_keep(&dv_api, dv)
+        if pods.is_none() {
+            create_or_keep(&dv_api, dv)
+                .await
+                .map_err(fail(phase::CREATE_DATA_VOLUMES))?;
+        }
+        volumes.push(vol);
+    }
+    if pods.is_some() {
+        super::pods::create_pvcs(ctx, &plan.spec.target_namespace, &built)
             .await
             .map_err(fail(phase::CREATE_DATA_VOLUMES))?;
-        volumes.push(vol);
     }
     step_done(shared, i, step::INITIALIZE);
 
@@ -370,7 +382,18 @@ async fn run_phases(
         vm: &vm,
         session: &session,
     };
-    copy_disks(ctx, shared, i, &from, &built, &volumes, cancel).await?;
+    match &pods {
+        Some(cfg) => {
+            let job = super::pods::PodJob {
+                cfg,
+                plan,
+                vm: &vm,
+                built: &built,
+            };
+            super::pods::copy_disks(ctx, &job, shared, i, cancel).await?;
+        }
+        None => copy_disks(ctx, shared, i, &from, &built, &volumes, cancel).await?,
+    }
     if let Ok(v) = session.power() {
         // Disks are read by path; make sure they still belong to the VM.
         v.check_still_there()
@@ -537,6 +560,9 @@ fn to_yaml(value: &impl serde::Serialize) -> Result<String, String> {
 /// them for the next Migration to resume.
 async fn cleanup(ctx: &Arc<Context>, inputs: &Inputs, built: Option<&Built>, volumes: bool) {
     let Some(built) = built else { return };
+    if ctx.destination.transfer_pods().is_some() {
+        super::pods::cleanup(ctx, built, volumes).await;
+    }
     let ns = &inputs.plan.spec.target_namespace;
     let vm_api: Api<VirtualMachine> = Api::namespaced(ctx.client.clone(), ns);
     let _ = vm_api

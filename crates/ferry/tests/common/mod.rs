@@ -2,6 +2,9 @@
 //! migration manifest for them, run ferry.
 #![allow(clippy::unwrap_used, dead_code)]
 
+pub mod cluster;
+pub mod pod_runner;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -137,6 +140,11 @@ impl Guard {
     /// Guard `child`.
     pub fn new(child: std::process::Child) -> Self {
         Self(Some(child))
+    }
+
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.0.as_ref().map_or(0, std::process::Child::id)
     }
 
     /// True once the child has exited (it is then collected by
