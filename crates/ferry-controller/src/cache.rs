@@ -2,21 +2,23 @@
 //! Providers, NetworkMaps, StorageMaps and Hooks. One shared reflector per
 //! kind keeps every object in memory, so a Plan reconcile reads them
 //! without a request to the API server, and the reconcilers that depend on
-//! them are triggered when one changes. A subscriber sees a change only
-//! after the cache holds it, so a triggered reconcile never reads an older
-//! object than the one that triggered it.
+//! them are triggered when one changes or is deleted. A subscriber sees a
+//! change only after the cache holds it, so a triggered reconcile never
+//! reads an older object than the one that triggered it.
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use ferry_core::api::{Hook, NetworkMap, Provider, StorageMap};
+use futures::SinkExt;
+use futures::channel::mpsc;
 use futures::{Stream, StreamExt};
 use k8s_openapi::api::core::v1::ObjectReference;
-use kube::runtime::reflector::{self, ObjectRef, ReflectHandle, Store};
+use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, Resource};
 
-/// Events buffered per subscriber before the reflector waits for it.
+/// Changes buffered per subscriber before the cache waits for it.
 const BUFFER: usize = 1024;
 
 /// The caches.
@@ -41,49 +43,64 @@ impl std::fmt::Debug for Caches {
 /// A future that keeps one reflector running.
 pub type Driver = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// A cache being filled: its store, its writer's subscription point and the
-/// future that keeps it filled.
+/// A cache being filled: its store, its subscribers and the future that
+/// keeps it filled.
 pub struct Reflected<K: Resource<DynamicType = ()> + Clone + 'static> {
     /// The store.
     pub store: Store<K>,
     writer: Option<reflector::store::Writer<K>>,
+    subscribers: Vec<mpsc::Sender<Arc<K>>>,
     client: Client,
 }
 
 impl<K: crate::Kind> Reflected<K> {
     fn new(client: &Client) -> Self {
-        let (store, writer) = reflector::store_shared(BUFFER);
+        let (store, writer) = reflector::store();
         Self {
             store,
             writer: Some(writer),
+            subscribers: Vec::new(),
             client: client.clone(),
         }
     }
 
-    /// A stream of every object the cache receives, after it holds it.
-    pub fn subscribe(&self) -> impl Stream<Item = Arc<K>> + Send + 'static + use<K> {
-        let handle: Option<ReflectHandle<K>> = self.writer.as_ref().and_then(|w| w.subscribe());
-        match handle {
-            Some(h) => h.boxed(),
-            None => futures::stream::empty().boxed(),
-        }
+    /// A stream of every object the cache sees created, changed or deleted,
+    /// sent after the cache holds the change. Subscribe before [`Self::drive`].
+    pub fn subscribe(&mut self) -> impl Stream<Item = Arc<K>> + Send + 'static + use<K> {
+        let (tx, rx) = mpsc::channel(BUFFER);
+        self.subscribers.push(tx);
+        rx
     }
 
-    /// The future that lists and watches the kind into the store; call once,
-    /// after every subscription.
+    /// The future that lists and watches the kind into the store and tells
+    /// the subscribers; call once, after every subscription.
     pub fn drive(&mut self) -> Driver {
         let Some(writer) = self.writer.take() else {
             return Box::pin(futures::future::ready(()));
         };
+        let subscribers = std::mem::take(&mut self.subscribers);
         let api: Api<K> = Api::all(self.client.clone());
         let stream = reflector::reflector(writer, watch(api))
             .default_backoff()
-            .for_each(|ev| async move {
-                if let Err(e) = ev {
-                    tracing::debug!(kind = %K::kind(&()), error = %e, "cache watch");
+            .fold(subscribers, |mut subscribers, ev| async move {
+                match ev {
+                    // The initial list reconciles everything anyway.
+                    Ok(watcher::Event::Apply(o) | watcher::Event::Delete(o)) => {
+                        let o = Arc::new(o);
+                        for tx in &mut subscribers {
+                            // A closed subscriber (its controller stopped) is
+                            // no reason to stop the cache.
+                            let _ = tx.send(o.clone()).await;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::debug!(kind = %K::kind(&()), error = %e, "cache watch"),
                 }
+                subscribers
             });
-        Box::pin(stream)
+        Box::pin(async move {
+            stream.await;
+        })
     }
 }
 

@@ -25,6 +25,10 @@ pub struct Settings {
     /// Bandwidth limit in bytes per second for all disk copies together
     /// (`None`: unlimited).
     pub max_copy_rate: Option<u64>,
+    /// How often a ready Plan is validated again against the inventory
+    /// (changes of the Providers, maps and Hooks it names trigger it at
+    /// once; the inventory has no such events).
+    pub plan_recheck: std::time::Duration,
 }
 
 impl Default for Settings {
@@ -36,6 +40,7 @@ impl Default for Settings {
             copy_workers: 0,
             verify: true,
             max_copy_rate: None,
+            plan_recheck: std::time::Duration::from_secs(300),
         }
     }
 }

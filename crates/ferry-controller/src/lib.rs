@@ -125,12 +125,12 @@ pub enum Scope {
 /// Where the triggers of one controller come from: the shared caches (every
 /// namespace), or a watch of one namespace.
 enum Triggers<'a> {
-    Shared(&'a cache::Pending),
+    Shared(&'a mut cache::Pending),
     Namespace(&'a kube::Client, &'a str),
 }
 
 impl Triggers<'_> {
-    fn of<O>(&self, shared: fn(&cache::Pending) -> &cache::Reflected<O>) -> Trigger<O>
+    fn of<O>(&mut self, shared: fn(&mut cache::Pending) -> &mut cache::Reflected<O>) -> Trigger<O>
     where
         O: Kind + Resource<Scope = k8s_openapi::NamespaceResourceScope>,
     {
@@ -138,18 +138,18 @@ impl Triggers<'_> {
             Triggers::Shared(p) => shared(p).subscribe().boxed(),
             Triggers::Namespace(client, ns) => {
                 cache::watch(Api::<O>::namespaced((*client).clone(), ns))
-                    .applied_objects()
+                    .touched_objects()
                     .filter_map(|r| futures::future::ready(r.ok().map(Arc::new)))
                     .boxed()
             }
         }
     }
 
-    fn plans(&self) -> Wire<Plan> {
-        let providers = self.of(|p| &p.providers);
-        let network_maps = self.of(|p| &p.network_maps);
-        let storage_maps = self.of(|p| &p.storage_maps);
-        let hooks = self.of(|p| &p.hooks);
+    fn plans(&mut self) -> Wire<Plan> {
+        let providers = self.of(|p| &mut p.providers);
+        let network_maps = self.of(|p| &mut p.network_maps);
+        let storage_maps = self.of(|p| &mut p.storage_maps);
+        let hooks = self.of(|p| &mut p.hooks);
         Box::new(move |c| {
             let c = on_change(c, providers, plan::triggers::providers);
             let c = on_change(c, network_maps, plan::triggers::network_map);
@@ -158,13 +158,13 @@ impl Triggers<'_> {
         })
     }
 
-    fn network_maps(&self) -> Wire<NetworkMap> {
-        let providers = self.of(|p| &p.providers);
+    fn network_maps(&mut self) -> Wire<NetworkMap> {
+        let providers = self.of(|p| &mut p.providers);
         Box::new(move |c| on_change(c, providers, |m: &NetworkMap| m.spec.provider.refs()))
     }
 
-    fn storage_maps(&self) -> Wire<StorageMap> {
-        let providers = self.of(|p| &p.providers);
+    fn storage_maps(&mut self) -> Wire<StorageMap> {
+        let providers = self.of(|p| &mut p.providers);
         Box::new(move |c| on_change(c, providers, |m: &StorageMap| m.spec.provider.refs()))
     }
 }
@@ -191,9 +191,9 @@ pub async fn run_in(ctx: Arc<Context>, scope: &Scope) {
     let mut hosts: Apis<Host> = Vec::new();
     match scope {
         Scope::All => {
-            let p = cache::Pending::new(&client);
+            let mut p = cache::Pending::new(&client);
             *ctx.caches.write().unwrap_or_else(|e| e.into_inner()) = Some(p.caches());
-            let t = Triggers::Shared(&p);
+            let mut t = Triggers::Shared(&mut p);
             providers.push((Api::all(client.clone()), alone()));
             network_maps.push((Api::all(client.clone()), t.network_maps()));
             storage_maps.push((Api::all(client.clone()), t.storage_maps()));
@@ -204,7 +204,7 @@ pub async fn run_in(ctx: Arc<Context>, scope: &Scope) {
         }
         Scope::Namespaces(list) => {
             for ns in list {
-                let t = Triggers::Namespace(&client, ns);
+                let mut t = Triggers::Namespace(&client, ns);
                 providers.push((Api::namespaced(client.clone(), ns), alone()));
                 network_maps.push((Api::namespaced(client.clone(), ns), t.network_maps()));
                 storage_maps.push((Api::namespaced(client.clone(), ns), t.storage_maps()));

@@ -30,8 +30,6 @@ pub const EXECUTION: &[&str] = &[
     cnd::PAUSED,
 ];
 
-/// How often a ready Plan is validated again against the inventory.
-const READY_RECHECK: Duration = Duration::from_secs(300);
 /// How often a Plan that is not ready is validated again.
 const NOT_READY_RECHECK: Duration = Duration::from_secs(10);
 
@@ -92,9 +90,10 @@ pub async fn reconcile(plan: Arc<Plan>, ctx: Arc<Context>) -> Result<Action> {
     }
     // Changes of the Providers, maps and Hooks a Plan names trigger it (see
     // `crate::run`); the requeue only catches inventory changes.
+    let recheck = ctx.settings().plan_recheck;
     Ok(Action::requeue(if ready {
-        READY_RECHECK
+        recheck
     } else {
-        NOT_READY_RECHECK
+        NOT_READY_RECHECK.min(recheck)
     }))
 }

@@ -28,6 +28,10 @@ pub struct ControllerArgs {
     /// an optional K, M or G suffix (powers of 1024), e.g. `100M`.
     #[arg(long, value_parser = parse_rate)]
     pub max_rate: Option<u64>,
+    /// Seconds between validations of a ready Plan against the inventory
+    /// (a change of a Provider, map or Hook it names validates it at once).
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    pub plan_recheck: u64,
 }
 
 impl ControllerArgs {
@@ -38,6 +42,7 @@ impl ControllerArgs {
             copy_workers: self.workers,
             verify: !self.no_verify,
             max_copy_rate: self.max_rate,
+            plan_recheck: std::time::Duration::from_secs(self.plan_recheck),
             ..Settings::default()
         }
     }
