@@ -1,26 +1,41 @@
-//! Looking things up for validation: providers by reference, and inventory
-//! objects by Forklift ref (`id`, falling back to `name`).
+//! Looking things up for validation: Providers, maps and Hooks by
+//! reference (from the informer caches while the controllers run), and
+//! inventory objects by Forklift ref (`id`, falling back to `name`).
 use ferry_core::api::{Provider, Ref};
 use ferry_inventory::StoredResource;
 use ferry_inventory::store::ListOptions;
 use k8s_openapi::api::core::v1::ObjectReference;
+use kube::runtime::reflector::Store;
 use kube::{Api, ResourceExt};
 
+use crate::cache::Caches;
 use crate::context::Context;
 use crate::error::{Result, inventory};
 
 /// Fetch the Provider `r` points at (namespace defaults to `ns`).
 pub async fn provider(ctx: &Context, ns: &str, r: &ObjectReference) -> Option<Provider> {
+    by_ref(ctx, ns, r, |c| &c.providers).await
+}
+
+/// The object `r` names (namespace defaults to `ns`): from the informer
+/// cache `cached` picks while the controllers run, else from the API server.
+pub async fn by_ref<K>(
+    ctx: &Context,
+    ns: &str,
+    r: &ObjectReference,
+    cached: fn(&Caches) -> &Store<K>,
+) -> Option<K>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
     if let Some(c) = ctx.caches() {
-        return crate::cache::lookup(&c.providers, ns, r).await;
+        return crate::cache::lookup(cached(&c), ns, r).await;
     }
-    let name = r.name.as_deref().filter(|n| !n.is_empty())?;
-    let ns = r
-        .namespace
-        .as_deref()
-        .filter(|n| !n.is_empty())
-        .unwrap_or(ns);
-    Api::<Provider>::namespaced(ctx.client.clone(), ns)
+    let (ns, name) = crate::cache::target(ns, r)?;
+    Api::<K>::namespaced(ctx.client.clone(), ns)
         .get_opt(name)
         .await
         .ok()

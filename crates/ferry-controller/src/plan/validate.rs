@@ -5,11 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use ferry_core::api::{Category, Condition, Hook, MigrationType, Plan, PlanVm};
 use ferry_core::naming;
-use kube::runtime::reflector::Store;
 use kube::{Api, ResourceExt};
 use serde_json::Value;
 
-use crate::cache::Caches;
 use crate::context::Context;
 use crate::error::Result;
 use crate::lookup;
@@ -145,8 +143,8 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
     };
 
     // Maps.
-    let netmap = get_ref(ctx, &ns, &spec.map.network, |c| &c.network_maps).await;
-    let stmap = get_ref(ctx, &ns, &spec.map.storage, |c| &c.storage_maps).await;
+    let netmap = lookup::by_ref(ctx, &ns, &spec.map.network, |c| &c.network_maps).await;
+    let stmap = lookup::by_ref(ctx, &ns, &spec.map.storage, |c| &c.storage_maps).await;
     match &netmap {
         None => out.push(cond(
             types::NETWORK_MAP_REF_NOT_VALID,
@@ -193,7 +191,7 @@ pub async fn validate(plan: &Plan, ctx: &Context) -> Result<Vec<Condition>> {
             {
                 bad_steps.push(format!("spec.vms[{i}].hooks[{j}]"));
             }
-            let found = get_ref::<Hook>(ctx, &ns, &h.hook, |c| &c.hooks)
+            let found = lookup::by_ref::<Hook>(ctx, &ns, &h.hook, |c| &c.hooks)
                 .await
                 .is_some();
             if !found {
@@ -405,31 +403,6 @@ fn names(obj: &Value, list: &str, field: &str) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// The object `r` names (namespace defaults to `ns`): from the informer
-/// cache `cached` picks while the controllers run, else from the API server.
-async fn get_ref<K>(
-    ctx: &Context,
-    ns: &str,
-    r: &k8s_openapi::api::core::v1::ObjectReference,
-    cached: fn(&Caches) -> &Store<K>,
-) -> Option<K>
-where
-    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug,
-{
-    if let Some(c) = ctx.caches() {
-        return crate::cache::lookup(cached(&c), ns, r).await;
-    }
-    let (ns, name) = crate::cache::target(ns, r)?;
-    Api::<K>::namespaced(ctx.client.clone(), ns)
-        .get_opt(name)
-        .await
-        .ok()
-        .flatten()
 }
 
 #[cfg(test)]

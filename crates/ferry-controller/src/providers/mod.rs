@@ -35,6 +35,7 @@ use serde_json::Value;
 use crate::context::Context;
 use crate::migration::source::{SourceDisk, SourceVm};
 
+pub mod access;
 pub mod ova;
 pub mod ovirt;
 pub mod registry;

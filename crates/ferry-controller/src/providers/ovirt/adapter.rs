@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ferry_core::api::condition::types as cnd;
 use ferry_core::api::{Category, Condition, Provider, ProviderStatus};
 use ferry_inventory::StoredResource;
 use ferry_ovirt::{Client, ImageioOptions};
@@ -23,8 +22,7 @@ use super::{builder, checks, client, collector, session};
 use crate::context::{ConnectionTest, Context};
 use crate::migration::source::SourceVm;
 use crate::provider::{ensure_registered, inventory_conditions, types};
-use crate::providers::secret::read_secret;
-use crate::providers::vsphere::adapter::vtypes;
+use crate::providers::access;
 use crate::providers::{Finding, SourceProvider, SourceSession};
 
 /// The `ovirt` adapter.
@@ -100,48 +98,15 @@ fn phase(status: &mut ProviderStatus, p: &str) {
 
 /// Assess an oVirt provider; returns when to look again.
 async fn assess(provider: &Provider, ctx: &Arc<Context>, status: &mut ProviderStatus) -> Action {
-    let (secret, secret_rv) = match read_secret(&ctx.client, provider).await {
-        Ok(s) => s,
-        Err(msg) => {
-            status.conditions.set(
-                Condition::new(vtypes::SECRET_NOT_VALID, Category::Critical)
-                    .reason("NotValid")
-                    .message(msg),
-            );
-            phase(status, "ValidationFailed");
-            return Action::requeue(Duration::from_secs(10));
-        }
-    };
-    let opts = match client_options(provider, &secret) {
-        Ok(o) => o,
-        Err(msg) => {
-            let t = if msg.starts_with("spec.url") {
-                types::URL_NOT_VALID
-            } else {
-                vtypes::SECRET_NOT_VALID
-            };
-            status.conditions.set(
-                Condition::new(t, Category::Critical)
-                    .reason("NotValid")
-                    .message(msg),
-            );
-            phase(status, "ValidationFailed");
-            return Action::requeue(Duration::from_secs(10));
-        }
-    };
-    status.secret_resource_version = Some(secret_rv.clone()).filter(|s| !s.is_empty());
-    status.conditions.set(
-        Condition::new(cnd::VALIDATED, Category::Required)
-            .reason("Completed")
-            .message("Validation has been completed."),
-    );
-    if opts.tls.insecure_skip_verify {
-        status.conditions.set(
-            Condition::new(vtypes::CONNECTION_INSECURE, Category::Warn)
-                .reason("SkipTLSVerification")
-                .message("TLS is susceptible to machine-in-the-middle attacks when certificate verification is skipped (insecureSkipVerify)."),
-        );
-    }
+    let (opts, secret_rv) =
+        match access::validate(&ctx.client, provider, status, client_options, |o| {
+            o.tls.insecure_skip_verify
+        })
+        .await
+        {
+            Ok(v) => v,
+            Err(retry) => return retry,
+        };
 
     let uid = provider.uid().unwrap_or_default();
     let key = format!("{}#{secret_rv}", opts.url);
