@@ -76,7 +76,7 @@ fn customise(obj: &mut Value, image: &str, namespace: &str) {
 pub fn render(image: &str, namespace: &str) -> anyhow::Result<String> {
     if image.trim().is_empty() {
         anyhow::bail!(
-            "--image is empty: name the operator's container image, e.g. registry.example.com/ferry:0.1"
+            "--image is empty: name the operator's container image, e.g. <your-registry>/ferry:0.1"
         );
     }
     let mut docs = Vec::new();
@@ -105,7 +105,7 @@ mod tests {
 
     #[test]
     fn manifests_use_the_given_image_and_namespace() {
-        let text = render("registry.example.com/ferry:1.2", "mtv-test").expect("render");
+        let text = render("images.test/ferry:1.2", "mtv-test").expect("render");
         let docs: Vec<Value> = text
             .split("\n---\n")
             .map(|d| serde_saphyr::from_str::<Value>(d.trim_start_matches("---\n")).expect("yaml"))
@@ -148,7 +148,7 @@ mod tests {
             .expect("deployment");
         assert_eq!(
             deploy["spec"]["template"]["spec"]["containers"][0]["image"],
-            "registry.example.com/ferry:1.2"
+            "images.test/ferry:1.2"
         );
         assert!(render(" ", "x").is_err());
     }
