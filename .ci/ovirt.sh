@@ -15,7 +15,19 @@ bin=${FERRY_OVIRT_BIN:-/usr/local/bin}
 wrapper="$bin/ferry-ovirt-python"
 stamp="$venv/.ferry-imageio-$imageio-sdk-$sdk"
 
-if [ -f "$stamp" ] && [ -x "$wrapper" ]; then
+# The wrapper names this venv, also when another run pointed it elsewhere.
+write_wrapper() {
+  mkdir -p "$bin"
+  cat >"$wrapper" <<WRAP
+#!/bin/sh
+# Python of the oVirt test peers' venv $venv (installed by ferry's .ci/ovirt.sh).
+exec "$venv/bin/python" "\$@"
+WRAP
+  chmod +x "$wrapper"
+}
+
+if [ -f "$stamp" ]; then
+  write_wrapper
   echo "oVirt peers (ovirt-imageio $imageio, SDK $sdk) already in $venv"
   exit 0
 fi
@@ -37,12 +49,7 @@ mkdir -p "$(dirname "$venv")" "$bin"
 python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check \
   "ovirt-imageio==$imageio" "ovirt-engine-sdk-python==$sdk"
-cat >"$wrapper" <<WRAP
-#!/bin/sh
-# Python of the oVirt test peers' venv $venv (installed by ferry's .ci/ovirt.sh).
-exec "$venv/bin/python" "\$@"
-WRAP
-chmod +x "$wrapper"
+write_wrapper
 "$wrapper" -c 'import ovirtsdk4.types, ovirtsdk4.writer, ovirt_imageio.client' 
 test -x "$venv/bin/ovirt-imageio"
 touch "$stamp"
