@@ -66,6 +66,16 @@ pub fn failure_condition(kind: ErrorKind) -> &'static str {
     }
 }
 
+impl crate::providers::access::RemoteOptions for ClientOptions {
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn insecure(&self) -> bool {
+        self.tls.insecure_skip_verify
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

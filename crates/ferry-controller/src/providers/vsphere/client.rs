@@ -145,6 +145,16 @@ pub fn advice(kind: ErrorKind) -> &'static str {
     }
 }
 
+impl crate::providers::access::RemoteOptions for ClientOptions {
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn insecure(&self) -> bool {
+        self.tls.insecure_skip_verify
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
